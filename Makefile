@@ -1,0 +1,29 @@
+# Two commands from a fresh clone: `make up` runs the product, `make test` passes the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: up test lint bench clean
+
+$(BIN)/soar: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/soar
+
+up: $(BIN)/soar
+	$(BIN)/soar up
+
+test: $(BIN)/soar
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(BIN)/soar
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(BIN)/soar
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .soar .pytest_cache

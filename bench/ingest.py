@@ -1,0 +1,208 @@
+"""Ingestion benchmark: alerts/s and latency through the running stack, against the
+ceiling of a bare Temporal client on the same server, then a 10,000-alert burst.
+
+Starts `soar up` on free loopback ports in a temporary data directory, so it measures
+the product as shipped (embedded Temporal with its default SQLite tuning, worker, API).
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+TOKEN = "bench-token"
+
+
+@workflow.defn(name="BenchTrivial")
+class TrivialWorkflow:
+    @workflow.run
+    async def run(self, value: str) -> str:
+        return value
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def wait_ready(base: str, within: float = 90) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            try:
+                if (await http.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.3)
+    raise SystemExit("the stack did not become ready")
+
+
+async def ceiling(address: str, count: int, concurrency: int) -> float:
+    """Starts/s of a bare client starting trivial workflows (with a worker running them)."""
+    client = await Client.connect(address)
+    queue = f"bench-ceiling-{uuid.uuid4().hex[:6]}"
+    slots = asyncio.Semaphore(concurrency)
+
+    async def start(n: int) -> None:
+        async with slots:
+            await client.start_workflow(
+                TrivialWorkflow.run,
+                str(n),
+                id=f"{queue}-{n}",
+                task_queue=queue,
+                run_timeout=timedelta(minutes=5),
+            )
+
+    async with Worker(client, task_queue=queue, workflows=[TrivialWorkflow]):
+        began = time.perf_counter()
+        await asyncio.gather(*(start(n) for n in range(count)))
+        elapsed = time.perf_counter() - began
+    return count / elapsed
+
+
+def alert(run: str, n: int) -> dict[str, object]:
+    return {
+        "id": f"{run}-{n}",
+        "title": f"Brute force from 203.0.113.{n % 250}",
+        "severity": ("low", "medium", "high", "critical")[n % 4],
+        "src_ip": f"203.0.113.{n % 250}",
+        "host": f"web-{n % 20:02d}",
+        "user": f"user{n % 50}",
+        "description": "Many failed logins, then a success",
+    }
+
+
+async def drive(
+    base: str, run: str, count: int, concurrency: int
+) -> tuple[float, list[float], int]:
+    """Post `count` alerts from `concurrency` clients; returns rate, latencies, queued."""
+    latencies: list[float] = []
+    queued = 0
+    next_index = 0
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def client_loop(http: httpx.AsyncClient) -> None:
+        nonlocal next_index, queued
+        while next_index < count:
+            n = next_index
+            next_index += 1
+            began = time.perf_counter()
+            answer = await http.post(
+                f"{base}/webhooks/generic", json=alert(run, n), headers=headers
+            )
+            latencies.append(time.perf_counter() - began)
+            if answer.status_code != 202:
+                raise SystemExit(f"unexpected {answer.status_code}: {answer.text}")
+            queued += sum(a["queued"] for a in answer.json()["accepted"])
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return count / elapsed, latencies, queued
+
+
+async def running_alert_workflows(client: Client) -> int:
+    """Alert workflows that have run their first task (they set AlertStatus)."""
+    count = await client.count_workflows(
+        "WorkflowType = 'AlertWorkflow' AND AlertStatus = 'firing'"
+    )
+    return count.count
+
+
+async def measure(args: argparse.Namespace, base: str, address: str) -> None:
+    """Ceiling, steady ingest, then the burst; prints each figure as it is measured."""
+    await wait_ready(base)
+    print(f"stack up: API {base}, Temporal {address}")
+    top = await ceiling(address, args.count, args.concurrency)
+    print(f"ceiling (bare client, trivial workflows): {top:.0f} starts/s")
+
+    rate, latencies, queued = await drive(base, uuid.uuid4().hex[:8], args.count, args.concurrency)
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    print(
+        f"ingest: {args.count} alerts, {args.concurrency} clients: {rate:.0f} alerts/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, queued {queued}"
+    )
+    print(f"ratio to ceiling: {rate / top:.2f}")
+    if not args.burst:
+        return
+    client = await Client.connect(address)
+    before = await running_alert_workflows(client)
+    began = time.perf_counter()
+    burst_rate, burst_latencies, burst_queued = await drive(
+        base, uuid.uuid4().hex[:8], args.burst, args.burst_concurrency
+    )
+    sent = time.perf_counter() - began
+    print(
+        f"burst: {args.burst} alerts accepted in {sent:.1f} s ({burst_rate:.0f}/s, "
+        f"p99 {percentile(burst_latencies, 0.99) * 1000:.0f} ms), {burst_queued} queued"
+    )
+    while (await running_alert_workflows(client)) - before < args.burst:
+        if time.perf_counter() - began > args.drain_timeout:
+            print("burst: drain timed out")
+            break
+        await asyncio.sleep(0.5)
+    done = (await running_alert_workflows(client)) - before
+    total = time.perf_counter() - began
+    print(
+        f"burst: {done}/{args.burst} alerts reached and ran their workflow; drain took "
+        f"{total - sent:.1f} s after the last 202 ({total:.1f} s in all)"
+    )
+
+
+def main(args: argparse.Namespace) -> None:
+    """Start `soar up` on free ports in a temporary directory, measure, stop it."""
+    data_dir = Path(tempfile.mkdtemp(prefix="soar-bench-"))
+    temporal_port, ui_port, api_port = free_port(), free_port(), free_port()
+    env = os.environ | {
+        "SOAR_DATA_DIR": str(data_dir),
+        "SOAR_CONFIG": str(data_dir / "soar.toml"),
+        "SOAR_WEBHOOK_TOKEN": TOKEN,
+        "SOAR_API_TOKEN": TOKEN,
+        "SOAR_API_PORT": str(api_port),
+        "SOAR_TEMPORAL__PORT": str(temporal_port),
+        "SOAR_TEMPORAL__UI_PORT": str(ui_port),
+    }
+    soar = Path(sys.executable).parent / "soar"
+    process = subprocess.Popen([str(soar), "up"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        asyncio.run(measure(args, f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--burst", type=int, default=10_000)
+    parser.add_argument("--burst-concurrency", type=int, default=64)
+    parser.add_argument("--drain-timeout", type=float, default=600)
+    main(parser.parse_args())

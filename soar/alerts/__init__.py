@@ -1,0 +1,1 @@
+"""The normalised alert: what every SIEM payload becomes."""

@@ -1,0 +1,1 @@
+"""The HTTP API: SIEM webhooks, the operator API and health checks (FastAPI)."""

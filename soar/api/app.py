@@ -1,0 +1,40 @@
+"""The FastAPI application: webhooks, operator API, health; documented at /openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from soar import __version__
+from soar.api import alerts, health, webhooks
+from soar.api.deps import Services
+from soar.api.errors import error_response
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes = {401: "unauthorized", 404: "not_found", 409: "conflict"}
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return error_response(422, "invalid_request", problems)
+
+
+def create_app(svc: Services) -> FastAPI:
+    """Build the app around live services (the runtime and the tests supply them)."""
+    app = FastAPI(
+        title="SOAR",
+        version=__version__,
+        description="SIEM webhooks in, durable Temporal workflows out; operator API.",
+    )
+    app.state.services = svc
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(webhooks.router)
+    app.include_router(alerts.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,41 @@
+"""What the routes need, held on `app.state` and reached through FastAPI dependencies."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+from temporalio.client import Client
+
+from soar.ingest.spool import Spool
+from soar.ingest.submit import AlertSubmitter
+from soar.settings import Settings
+from soar.store.db import Store
+
+
+@dataclass
+class Services:
+    """The live parts the API works with."""
+
+    settings: Settings
+    client: Client
+    spool: Spool
+    submitter: AlertSubmitter
+    store: Store
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def require_operator(request: Request) -> None:
+    """The operator API takes `Authorization: Bearer <SOAR_API_TOKEN>`."""
+    token = services(request).settings.api_token
+    if token is None:
+        raise HTTPException(401, "the operator API is disabled: SOAR_API_TOKEN is not set")
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented.strip().encode(), token.get_secret_value().encode()
+    ):
+        raise HTTPException(401, "missing or wrong bearer token for the operator API")

@@ -1,0 +1,1 @@
+"""Approvals: a risky step waits here for the people allowed to decide on it."""

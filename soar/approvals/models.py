@@ -1,0 +1,69 @@
+"""Approval requests and the decisions people make on them.
+
+The playbook's workflow owns a pending :class:`ApprovalRequest`; decisions reach it as
+a Temporal Update named after :attr:`ApprovalRequest.workflow_id`, and snapshots of the
+request go to the case store. Plain data only, so the models travel through the
+pydantic data converter unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from soar.cases.models import UtcDatetime
+
+
+class ApprovalState(StrEnum):
+    """`pending` until settled; every other state is final."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+class Decision(BaseModel):
+    """One person's answer to one request; at most one per person and request."""
+
+    approval_id: str = Field(min_length=1)
+    decision: DecisionKind
+    user: str = Field(min_length=1)
+    reason: str | None = None
+    at: UtcDatetime
+
+
+class ApprovalRequest(BaseModel):
+    """A risky step waiting for `quorum` distinct approvals from the allowed deciders.
+
+    `deciders` holds user ids and `group:<name>` / `role:<name>` references, resolved
+    against the configuration when a decision is validated, so a change of team takes
+    effect without touching running workflows. `settled_by` is the user whose decision
+    settled the request, or `"system"` when it expired or was cancelled.
+    """
+
+    id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+    workflow_id: str = Field(min_length=1, description="The workflow that takes the Update.")
+    playbook: str
+    action: str = Field(description='What will be done, for example "deny".')
+    target: str = Field(description='What it will be done to, for example "203.0.113.7".')
+    reason: str
+    blast_radius: str = Field(description="What else the action can affect, in plain words.")
+    deciders: list[str] = Field(min_length=1)
+    quorum: int = Field(default=1, ge=1)
+    requested_by: str
+    requested_at: UtcDatetime
+    forbid_self_approval: bool = True
+    expires_at: UtcDatetime
+    state: ApprovalState = ApprovalState.PENDING
+    decisions: list[Decision] = Field(default_factory=list)
+    settled_at: UtcDatetime | None = None
+    settled_by: str | None = None

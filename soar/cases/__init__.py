@@ -1,0 +1,1 @@
+"""Cases: the unit of work of the SOC, with their lifecycle and timeline."""

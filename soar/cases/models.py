@@ -1,0 +1,110 @@
+"""The case: alerts about the same attacker, host or user, worked as one incident.
+
+These models are plain data. The case workflow owns the live :class:`Case` and sends
+snapshots of it to the case store; Temporal carries them through the pydantic data
+converter, so every field is JSON-serialisable and every time is an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+from soar.alerts.models import Observable, Severity
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+"""A timezone-aware datetime, normalised to UTC. Naive datetimes are refused: their
+meaning depends on the machine that made them, and workflow time is always aware."""
+
+
+class CaseState(StrEnum):
+    """Where a case is in its lifecycle, in the order a case usually moves through it."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    AWAITING_DECISION = "awaiting_decision"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    """The analyst's verdict on a case, set when it is resolved or closed."""
+
+    TRUE_POSITIVE = "true_positive"
+    FALSE_POSITIVE = "false_positive"
+    BENIGN = "benign"
+
+
+class TimelineKind(StrEnum):
+    """The timeline entries the product writes itself.
+
+    :attr:`TimelineEvent.kind` is a plain string so a playbook can record kinds of its
+    own; these constants keep the built-in ones free of typos.
+    """
+
+    ALERT_ATTACHED = "alert_attached"
+    NOTE = "note"
+    APPROVAL_REQUESTED = "approval_requested"
+    DECISION = "decision"
+    APPROVAL_REFUSED = "approval_refused"
+    APPROVAL_EXPIRED = "approval_expired"
+    CONTAINMENT = "containment"
+    GUARDRAIL_REFUSED = "guardrail_refused"
+    SEVERITY_CHANGED = "severity_changed"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    STATE_CHANGED = "state_changed"
+    PLAYBOOK_STARTED = "playbook_started"
+    PLAYBOOK_FAILED = "playbook_failed"
+    DRY_RUN = "dry_run"
+    HANDOFF = "handoff"
+
+
+class TimelineEvent(BaseModel):
+    """One step in a case's history: what happened, who did it, when and why.
+
+    `id` is chosen by the caller and deterministic (for example derived from the
+    workflow id and a sequence number), so recording the same step twice is harmless.
+    """
+
+    id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+    at: UtcDatetime
+    kind: str = Field(min_length=1)
+    actor: str = Field(min_length=1, description='A user id, "system" or "playbook:<name>".')
+    summary: str
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Case(BaseModel):
+    """A snapshot of a case as its workflow sees it.
+
+    `alert_count` counts every alert ever attached. `alert_ids` may hold only the most
+    recently attached ones, to keep workflow payloads small; the case store keeps the
+    full list.
+    """
+
+    id: str = Field(min_length=1)
+    correlation_key: str
+    title: str
+    state: CaseState = CaseState.NEW
+    resolution: Resolution | None = None
+    severity: Severity
+    assignee: str | None = None
+    alert_count: int = Field(default=0, ge=0)
+    alert_ids: list[str] = Field(default_factory=list)
+    observables: list[Observable] = Field(default_factory=list)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    escalated: bool = False
+    tags: list[str] = Field(default_factory=list)

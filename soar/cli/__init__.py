@@ -1,0 +1,1 @@
+"""The `soar` command (Typer + Rich)."""

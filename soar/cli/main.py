@@ -1,0 +1,132 @@
+"""`soar`: run the product and operate it from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from soar.cli import alerts, doctor, sources
+from soar.cli.first_run import webhook_urls, write_initial_config
+from soar.runtime import stack
+from soar.settings import Settings, TemporalSettings, config_path, load_settings
+
+app = typer.Typer(
+    help="Open-source SOAR: SIEM webhooks to durable Temporal workflows.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(alerts.app, name="alerts")
+app.command("sources")(sources.show_sources)
+app.command("doctor")(doctor.doctor)
+
+console = Console()
+
+TemporalAddress = Annotated[
+    str | None,
+    typer.Option(help="Use this Temporal cluster (host:port); no embedded server is started."),
+]
+Namespace = Annotated[str | None, typer.Option(help="Temporal namespace.")]
+TlsCert = Annotated[Path | None, typer.Option(help="mTLS client certificate (PEM).")]
+TlsKey = Annotated[Path | None, typer.Option(help="mTLS client private key (PEM).")]
+ApiKey = Annotated[
+    str | None, typer.Option(help="Temporal Cloud API key.", envvar="TEMPORAL_API_KEY")
+]
+
+
+def _settings(
+    address: str | None,
+    namespace: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    api_key: str | None,
+) -> Settings:
+    settings = load_settings()
+    flags = {
+        "address": address,
+        "namespace": namespace,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "api_key": api_key,
+    }
+    chosen = {key: value for key, value in flags.items() if value is not None}
+    if chosen:
+        merged = settings.temporal.model_dump() | chosen
+        settings = settings.model_copy(update={"temporal": TemporalSettings(**merged)})
+    return settings
+
+
+def _banner(settings: Settings, parts: stack.Parts) -> None:
+    table = Table(title="SOAR is running", show_header=False)
+    if parts.temporal:
+        table.add_row("Temporal (embedded)", settings.temporal.target())
+        table.add_row("Temporal Web UI", f"http://127.0.0.1:{settings.temporal.ui_port}")
+    else:
+        table.add_row("Temporal", f"{settings.temporal.target()} ({settings.temporal.namespace})")
+    if parts.worker:
+        table.add_row("Worker", f"task queue {settings.temporal.task_queue}")
+    if parts.api:
+        table.add_row("API", settings.base_url())
+        table.add_row("OpenAPI", f"{settings.base_url()}/docs")
+    table.add_row("Data directory", str(settings.data_dir.resolve()))
+    console.print(table)
+    console.print("Press Ctrl-C to stop.")
+
+
+def _run(settings: Settings, parts: stack.Parts) -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(stack.run(settings, parts, on_ready=lambda: _banner(settings, parts)))
+    console.print("Stopped cleanly.")
+
+
+@app.command()
+def up(
+    temporal_address: TemporalAddress = None,
+    namespace: Namespace = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Run everything: embedded Temporal (unless --temporal-address), worker and API."""
+    path = config_path()
+    if write_initial_config(path):
+        console.print(f"Wrote {path} with a fresh webhook token and API token.")
+        settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+        console.print("Webhook URLs, ready to paste into your SIEM:")
+        for name, url in webhook_urls(settings).items():
+            console.print(f"  {name:13} {url}", soft_wrap=True)
+    settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _run(settings, stack.Parts(temporal=settings.temporal.embedded, worker=True, api=True))
+
+
+@app.command()
+def worker(
+    temporal_address: TemporalAddress = None,
+    namespace: Namespace = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Run only the worker, against a Temporal cluster (default 127.0.0.1:7233)."""
+    settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _run(settings, stack.Parts(temporal=False, worker=True, api=False))
+
+
+@app.command()
+def api(
+    temporal_address: TemporalAddress = None,
+    namespace: Namespace = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Run only the HTTP API (webhooks, operator API) with its spool forwarder."""
+    settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _run(settings, stack.Parts(temporal=False, worker=False, api=True))

@@ -1,0 +1,1 @@
+"""Containment: vendor-neutral, OpenC2-shaped commands and the record of each action."""

@@ -1,0 +1,228 @@
+"""The containment activities: check the guardrails, apply, verify and revert actions.
+
+`apply_containment` checks the guardrails again right before it acts — the policy, the
+inventory or the hourly count may have changed while the approval waited — and then
+ends in exactly one of these states:
+
+- `refused`: a guardrail said no; nothing was called.
+- `dry_run`: dry-run is on (globally or for this request); nothing was called, and the
+  detail says what would have happened.
+- `no_actuator`: no configured actuator handles the command; a person must act.
+- `failed`: the actuator answered a definitive no.
+- `verified` or `applied`: the actuator applied it and did or did not confirm it yet.
+
+An actuator that raises (a transient failure) fails the activity, and Temporal retries
+it; that is safe because actuators are idempotent. Action ids come from the caller and
+are deterministic, so recording the returned action twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+
+from soar.cases.models import UtcDatetime
+from soar.containment.actuators import Actuator, ActuatorRegistry
+from soar.containment.models import (
+    ActionState,
+    ContainmentAction,
+    ContainmentCommand,
+)
+from soar.enrichment.inventory import Inventory
+from soar.guardrails.models import GuardrailDecision
+from soar.guardrails.policy import check
+from soar.guardrails.settings import GuardrailSettings
+
+RecentContainments = Callable[[], Awaitable[int]]
+"""Returns how many containment actions were applied in the last hour."""
+
+REVERTIBLE_STATES = frozenset({ActionState.APPLIED, ActionState.VERIFIED, ActionState.FAILED})
+
+
+class ContainmentRequest(BaseModel):
+    """Apply `command` for a case. `action_id` is the caller's deterministic id.
+
+    `requested_at` is the workflow's time and becomes the action's `created_at`;
+    `dry_run` turns dry-run on for this request (a playbook in dry-run) even when it is
+    off globally.
+    """
+
+    action_id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+    command: ContainmentCommand
+    approval_id: str | None = None
+    requested_at: UtcDatetime
+    dry_run: bool = False
+
+
+def describe(command: ContainmentCommand) -> str:
+    """The command in words: "deny 203.0.113.7 for 3600 s"."""
+    duration = command.args.duration_seconds
+    suffix = f" for {duration} s" if duration is not None else ""
+    return f"{command.action.value} {command.target.value}{suffix}"
+
+
+class ContainmentActivities:
+    """Containment through the configured actuators, behind the guardrails."""
+
+    def __init__(
+        self,
+        registry: ActuatorRegistry,
+        policy: GuardrailSettings,
+        inventory: Inventory,
+        *,
+        dry_run: bool,
+        recent_containments: RecentContainments,
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.inventory = inventory
+        self.dry_run = dry_run
+        self.recent_containments = recent_containments
+
+    def all(self) -> list[Callable[..., Any]]:
+        """Every activity of this class, for a worker."""
+        return [
+            self.check_guardrails,
+            self.apply_containment,
+            self.verify_containment,
+            self.revert_containment,
+        ]
+
+    @activity.defn(name="check_guardrails")
+    async def check_guardrails(self, command: ContainmentCommand) -> GuardrailDecision:
+        """The guardrails' answer, asked before an approval is requested."""
+        return check(command, self.policy, self.inventory, await self.recent_containments())
+
+    @activity.defn(name="apply_containment")
+    async def apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
+        """Check the guardrails again, then apply and verify (or say why not)."""
+        command = request.command
+        action = ContainmentAction(
+            id=request.action_id,
+            case_id=request.case_id,
+            command=command,
+            approval_id=request.approval_id,
+            created_at=request.requested_at,
+        )
+        decision = await self.check_guardrails(command)
+        if not decision.allowed:
+            return action.model_copy(
+                update={"state": ActionState.REFUSED, "detail": decision.reason}
+            )
+        actuator = self.registry.for_command(command)
+        if self.dry_run or request.dry_run:
+            return self._dry_run(action, actuator)
+        if actuator is None:
+            return action.model_copy(
+                update={
+                    "state": ActionState.NO_ACTUATOR,
+                    "detail": f"no actuator is configured to {describe(command)}; "
+                    "a person must do it by hand",
+                }
+            )
+        return await self._apply(action, actuator)
+
+    @activity.defn(name="verify_containment")
+    async def verify_containment(self, action: ContainmentAction) -> ContainmentAction:
+        """Ask the actuator again whether an applied action is in effect."""
+        actuator = self._actuator_of(action)
+        if action.state not in (ActionState.APPLIED, ActionState.VERIFIED) or actuator is None:
+            return action
+        if self.dry_run:
+            return action.model_copy(
+                update={"detail": f"dry run: would verify {describe(action.command)}"}
+            )
+        if await actuator.verify(action.command):
+            return action.model_copy(
+                update={"state": ActionState.VERIFIED, "detail": f"{actuator.name}: verified"}
+            )
+        return action.model_copy(
+            update={"state": ActionState.APPLIED, "detail": f"{actuator.name}: not in effect"}
+        )
+
+    @activity.defn(name="revert_containment")
+    async def revert_containment(self, action: ContainmentAction) -> ContainmentAction:
+        """Undo an applied action. An action that cannot or need not be undone comes back
+        in the same state with a detail saying why."""
+        command = action.command
+        what = describe(command)
+        if action.state is ActionState.REVERTED:
+            return action
+        if not command.action.revertible:
+            return action.model_copy(
+                update={"detail": f"{command.action.value} cannot be reverted"}
+            )
+        if action.state is ActionState.DRY_RUN:
+            return action.model_copy(update={"detail": f"dry run: would have reverted {what}"})
+        if action.state not in REVERTIBLE_STATES:
+            return action.model_copy(
+                update={"detail": f"nothing to revert: the action ended {action.state.value}"}
+            )
+        actuator = self._actuator_of(action)
+        if actuator is None:
+            return action.model_copy(
+                update={
+                    "detail": f"actuator {action.actuator} is no longer configured; "
+                    f"undo {what} by hand"
+                }
+            )
+        if self.dry_run:
+            return action.model_copy(
+                update={"detail": f"dry run: would revert {what} with {actuator.name}"}
+            )
+        result = await actuator.revert(command)
+        if not result.ok:
+            return action.model_copy(
+                update={"detail": f"{actuator.name} could not revert {what}: {result.detail}"}
+            )
+        return action.model_copy(
+            update={
+                "state": ActionState.REVERTED,
+                "detail": f"{actuator.name}: {result.detail}",
+                "reverted_at": datetime.now(UTC),
+            }
+        )
+
+    def _actuator_of(self, action: ContainmentAction) -> Actuator | None:
+        return self.registry.get(action.actuator) if action.actuator else None
+
+    def _dry_run(self, action: ContainmentAction, actuator: Actuator | None) -> ContainmentAction:
+        what = describe(action.command)
+        by = f"with {actuator.name}" if actuator else "but no actuator is configured for it"
+        return action.model_copy(
+            update={
+                "state": ActionState.DRY_RUN,
+                "actuator": actuator.name if actuator else None,
+                "detail": f"dry run: would {what} {by}",
+            }
+        )
+
+    async def _apply(self, action: ContainmentAction, actuator: Actuator) -> ContainmentAction:
+        command = action.command
+        result = await actuator.apply(command)
+        if not result.ok:
+            return action.model_copy(
+                update={
+                    "state": ActionState.FAILED,
+                    "actuator": actuator.name,
+                    "detail": f"{actuator.name} could not {describe(command)}: {result.detail}",
+                }
+            )
+        applied_at = datetime.now(UTC)
+        duration = command.args.duration_seconds
+        verified = await actuator.verify(command)
+        confirmation = "verified" if verified else "not verified yet"
+        return action.model_copy(
+            update={
+                "state": ActionState.VERIFIED if verified else ActionState.APPLIED,
+                "actuator": actuator.name,
+                "detail": f"{actuator.name}: {result.detail}; {confirmation}",
+                "applied_at": applied_at,
+                "expires_at": applied_at + timedelta(seconds=duration) if duration else None,
+            }
+        )

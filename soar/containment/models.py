@@ -1,0 +1,147 @@
+"""Containment commands, shaped after OpenC2 (action, target, args), and their records.
+
+A playbook says *what* to do — block this address for an hour, isolate this host —
+and configuration decides *which* actuator does it. The vocabulary is deliberately
+small:
+
+========  ==========================  =====================================  ==========
+action    target types                meaning                                revertible
+========  ==========================  =====================================  ==========
+deny      ``ipv4_net``, ``ipv6_net``  block traffic to and from the network  yes
+contain   ``hostname``                isolate the host from the network      yes
+disable   ``account``                 stop the account from signing in       yes
+revoke    ``account``                 end the account's sessions and tokens  no
+========  ==========================  =====================================  ==========
+
+``deny`` and ``contain`` are OpenC2 Language Specification 1.0 actions used as the spec
+defines them. OpenC2 has no verb for identity providers, so ``disable`` and ``revoke``
+extend the vocabulary in the same shape rather than overloading ``deny`` with two
+different account operations that revert differently.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from soar.cases.models import UtcDatetime
+
+
+class ContainmentVerb(StrEnum):
+    """The action of a command (see the module docstring for what each one means)."""
+
+    DENY = "deny"
+    CONTAIN = "contain"
+    DISABLE = "disable"
+    REVOKE = "revoke"
+
+    @property
+    def revertible(self) -> bool:
+        """Whether an actuator can undo it; revoked sessions cannot be given back."""
+        return self is not ContainmentVerb.REVOKE
+
+
+class TargetType(StrEnum):
+    IPV4_NET = "ipv4_net"
+    IPV6_NET = "ipv6_net"
+    HOSTNAME = "hostname"
+    ACCOUNT = "account"
+
+
+TARGETS_BY_VERB: dict[ContainmentVerb, frozenset[TargetType]] = {
+    ContainmentVerb.DENY: frozenset({TargetType.IPV4_NET, TargetType.IPV6_NET}),
+    ContainmentVerb.CONTAIN: frozenset({TargetType.HOSTNAME}),
+    ContainmentVerb.DISABLE: frozenset({TargetType.ACCOUNT}),
+    ContainmentVerb.REVOKE: frozenset({TargetType.ACCOUNT}),
+}
+"""Which target types each action accepts."""
+
+
+class ContainmentTarget(BaseModel):
+    """What a command acts on: `{type, value}`.
+
+    Network values are an address or a CIDR block (`203.0.113.7`, `203.0.113.0/24`)
+    and are checked to parse as the declared family; the value is kept as written.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: TargetType
+    value: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_network(self) -> ContainmentTarget:
+        if self.type is TargetType.IPV4_NET:
+            ipaddress.IPv4Network(self.value, strict=False)
+        elif self.type is TargetType.IPV6_NET:
+            ipaddress.IPv6Network(self.value, strict=False)
+        return self
+
+
+class ContainmentArgs(BaseModel):
+    """Command arguments. `duration_seconds` bounds the action; `None` means until reverted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    duration_seconds: int | None = Field(default=None, ge=1)
+
+
+class ContainmentCommand(BaseModel):
+    """An OpenC2-shaped command: do `action` to `target`, with `args`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: ContainmentVerb
+    target: ContainmentTarget
+    args: ContainmentArgs = Field(default_factory=ContainmentArgs)
+
+    @model_validator(mode="after")
+    def _check_target_type(self) -> ContainmentCommand:
+        allowed = TARGETS_BY_VERB[self.action]
+        if self.target.type not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise ValueError(
+                f"{self.action} takes a target of type {names}, not {self.target.type}"
+            )
+        return self
+
+
+class ActionState(StrEnum):
+    """Where a containment action stands.
+
+    `planned` → `applied` → `verified` → (`reverted`), or one of the outcomes that end
+    it without touching anything: `refused` by a guardrail, `dry_run`, `no_actuator`
+    configured for it, or `failed`.
+    """
+
+    PLANNED = "planned"
+    REFUSED = "refused"
+    DRY_RUN = "dry_run"
+    APPLIED = "applied"
+    VERIFIED = "verified"
+    FAILED = "failed"
+    REVERTED = "reverted"
+    NO_ACTUATOR = "no_actuator"
+
+
+class ContainmentAction(BaseModel):
+    """The record of one command on one case: which actuator ran it and what happened.
+
+    `id` is deterministic (chosen by the playbook), so recording a state twice is
+    harmless. `applied_at` is set only when an actuator really changed something; the
+    hourly ceiling on containment actions counts by it.
+    """
+
+    id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+    command: ContainmentCommand
+    actuator: str | None = None
+    state: ActionState = ActionState.PLANNED
+    detail: str | None = None
+    approval_id: str | None = Field(default=None, description="The approval that allowed it.")
+    created_at: UtcDatetime
+    applied_at: UtcDatetime | None = None
+    reverted_at: UtcDatetime | None = None
+    expires_at: UtcDatetime | None = None

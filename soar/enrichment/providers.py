@@ -1,0 +1,117 @@
+"""Enrichment providers: the interface vendor integrations implement, and the registry.
+
+An :class:`Enricher` answers for the observables it supports and may answer nothing
+(`None`: "not seen", no opinion). Triage runs every enricher that supports an
+observable, so a provider only needs to know its own vendor. Integrations make their
+enrichers from configuration through an :data:`EnricherFactory` registered under a
+type name; :func:`build_enricher_registry` turns the `enrichment` settings into the
+enrichers to run. The internal :class:`AddressEnricher` needs no vendor and runs unless
+it is switched off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from soar.alerts.models import Observable, ObservableType
+from soar.enrichment.addresses import classify, describe
+from soar.enrichment.models import AddressClass, Enrichment, Verdict
+from soar.enrichment.settings import EnrichmentSettings
+
+
+@runtime_checkable
+class Enricher(Protocol):
+    """One enrichment provider. `enrich` must not hold secrets in what it returns."""
+
+    @property
+    def name(self) -> str:
+        """The configured name, shown as the provider of each enrichment."""
+        ...
+
+    def supports(self, observable: Observable) -> bool:
+        """Whether this provider has anything to say about this kind of observable."""
+        ...
+
+    async def enrich(self, observable: Observable) -> Enrichment | None:
+        """The provider's answer, or `None` when it knows nothing about the observable."""
+        ...
+
+
+EnricherFactory = Callable[[str, Mapping[str, Any]], Enricher]
+"""Makes an enricher from its configured name and its `options`."""
+
+
+class AddressEnricher:
+    """The internal enricher: the class of an IP address.
+
+    It gives no verdict — a private address is not innocent, only not blockable at the
+    edge — but its `data` says whether the address is `actionable` (public), which is
+    what a playbook checks before it asks to block.
+    """
+
+    name = "address"
+
+    def supports(self, observable: Observable) -> bool:
+        return observable.type is ObservableType.IP
+
+    async def enrich(self, observable: Observable) -> Enrichment | None:
+        try:
+            address_class = classify(observable.value)
+        except ValueError:
+            return None
+        return Enrichment(
+            provider=self.name,
+            observable=observable,
+            reasons=[describe(observable.value, address_class)],
+            verdict=Verdict.UNKNOWN,
+            data={
+                "address_class": address_class.value,
+                "actionable": address_class is AddressClass.PUBLIC,
+            },
+        )
+
+
+class EnricherRegistry:
+    """The enrichers to run, in configuration order, with their time and concurrency limits."""
+
+    def __init__(
+        self,
+        enrichers: Sequence[Enricher] = (),
+        *,
+        timeout_seconds: float = 10.0,
+        max_concurrency: int = 8,
+    ) -> None:
+        names = [enricher.name for enricher in enrichers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"enricher names must be unique: {', '.join(duplicates)}")
+        self.enrichers: tuple[Enricher, ...] = tuple(enrichers)
+        self.timeout_seconds = timeout_seconds
+        self.max_concurrency = max_concurrency
+
+    def for_observable(self, observable: Observable) -> list[Enricher]:
+        """The enrichers that support this observable."""
+        return [enricher for enricher in self.enrichers if enricher.supports(observable)]
+
+
+def build_enricher_registry(
+    settings: EnrichmentSettings, factories: Mapping[str, EnricherFactory] | None = None
+) -> EnricherRegistry:
+    """The registry for the settings. A provider whose type no factory makes is an error."""
+    factories = factories or {}
+    enrichers: list[Enricher] = [AddressEnricher()] if settings.address_classifier else []
+    for name, provider in settings.providers.items():
+        factory = factories.get(provider.type)
+        if factory is None:
+            known = ", ".join(sorted(factories)) or "none"
+            raise ValueError(
+                f"enrichment provider {name!r} has type {provider.type!r}, which no "
+                f"installed integration provides (known types: {known})"
+            )
+        enrichers.append(factory(name, provider.options))
+    return EnricherRegistry(
+        enrichers,
+        timeout_seconds=settings.timeout_seconds,
+        max_concurrency=settings.max_concurrency,
+    )

@@ -1,0 +1,1 @@
+"""Guardrails: the policy that keeps containment away from what must never be touched."""

@@ -1,0 +1,132 @@
+"""The durable spool: alerts accepted while Temporal is unreachable wait here, on disk.
+
+SQLite in WAL mode with `synchronous=FULL`: once `put` returns, the alert survives a
+crash of the process or the machine. The forwarder reads in insertion order and deletes
+an entry only after its workflow exists, so an entry is never lost and, because the
+workflow id is deterministic, never started twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from soar.alerts.models import Alert
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    alert_json TEXT NOT NULL,
+    queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS spool_alert_id ON spool (alert_id);
+"""
+
+
+@dataclass(frozen=True)
+class SpooledAlert:
+    seq: int
+    alert: Alert
+    attempts: int
+
+
+class Spool:
+    """A FIFO of alerts on disk. Thread-safe; async methods run SQLite in a thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+        self._depth = self._count()
+
+    @property
+    def depth(self) -> int:
+        """Entries waiting, as counted by this process (cheap; no disk read)."""
+        return self._depth
+
+    def _count(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM spool").fetchone()
+        return int(count)
+
+    def _put_many(self, alerts: list[Alert]) -> None:
+        rows = [(alert.id, alert.model_dump_json()) for alert in alerts]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT INTO spool (alert_id, alert_json) VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._depth += len(rows)
+
+    async def put_many(self, alerts: list[Alert]) -> None:
+        """Append alerts durably, all or none."""
+        if alerts:
+            await asyncio.to_thread(self._put_many, alerts)
+
+    def _head(self, limit: int) -> list[SpooledAlert]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, alert_json, attempts FROM spool ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [
+            SpooledAlert(seq=seq, alert=Alert.model_validate_json(body), attempts=attempts)
+            for seq, body, attempts in rows
+        ]
+
+    async def head(self, limit: int = 100) -> list[SpooledAlert]:
+        """The oldest entries, oldest first."""
+        return await asyncio.to_thread(self._head, limit)
+
+    def _remove(self, seq: int) -> None:
+        with self._lock:
+            deleted = self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,)).rowcount
+            self._depth -= deleted
+
+    async def remove(self, seq: int) -> None:
+        """Drop an entry whose workflow now exists."""
+        await asyncio.to_thread(self._remove, seq)
+
+    def _record_failure(self, seq: int, error: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE spool SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
+                (error[:1000], seq),
+            )
+
+    async def record_failure(self, seq: int, error: str) -> None:
+        await asyncio.to_thread(self._record_failure, seq, error)
+
+    def _find(self, alert_id: str) -> Alert | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT alert_json FROM spool WHERE alert_id = ? ORDER BY seq DESC LIMIT 1",
+                (alert_id,),
+            ).fetchone()
+        return Alert.model_validate_json(row[0]) if row else None
+
+    async def find(self, alert_id: str) -> Alert | None:
+        """A queued alert by id, so the operator API can show it before its workflow exists."""
+        return await asyncio.to_thread(self._find, alert_id)
+
+    def refresh_depth(self) -> int:
+        """Re-read the depth from disk (other processes may share the file)."""
+        self._depth = self._count()
+        return self._depth
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,128 @@
+"""Hand alerts to Temporal exactly once, or to the spool when Temporal cannot take them.
+
+Each alert becomes the workflow `alert-<alert id>`, started with USE_EXISTING and
+REJECT_DUPLICATE: a redelivery finds the existing run instead of starting another. A
+`resolved` notification is a signal-with-start, so it updates the alert's open workflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from soar.alerts.models import Alert, AlertStatus
+from soar.ingest.spool import Spool
+from workflows.alert import AlertWorkflow, AlertWorkflowInput
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_STARTS = 64
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the webhook answers for each alert it took."""
+
+    alert_id: str
+    workflow_id: str
+    duplicate: bool
+    queued: bool
+
+
+def _was_started(handle: WorkflowHandle) -> bool:
+    """Whether this call created the run (False: USE_EXISTING found one). The SDK keeps
+    the server's `started` flag on the handle's start response only."""
+    response = getattr(handle, "_start_workflow_response", None)
+    return bool(getattr(response, "started", True))
+
+
+class AlertStarter:
+    """Start (or find) the workflow of each alert."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str,
+        resolve_window_seconds: int,
+        rpc_timeout_seconds: float,
+    ) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.resolve_window_seconds = resolve_window_seconds
+        self.rpc_timeout = timedelta(seconds=rpc_timeout_seconds)
+
+    async def start(self, alert: Alert) -> bool:
+        """Start the alert's workflow; True when it already existed (a duplicate).
+
+        Raises whatever Temporal raises when it cannot be reached.
+        """
+        resolved = alert.status is AlertStatus.RESOLVED
+        try:
+            handle = await self.client.start_workflow(
+                AlertWorkflow.run,
+                AlertWorkflowInput(alert=alert, resolve_window_seconds=self.resolve_window_seconds),
+                id=alert.workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                start_signal="resolve" if resolved else None,
+                start_signal_args=[alert] if resolved else [],
+                rpc_timeout=self.rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            return True
+        return not _was_started(handle)
+
+
+class AlertSubmitter:
+    """Start workflows for accepted alerts; spool them when Temporal cannot be reached.
+
+    While the spool holds anything, new alerts are spooled behind it, so alerts reach
+    Temporal in the order they arrived.
+    """
+
+    def __init__(self, starter: AlertStarter, spool: Spool) -> None:
+        self.starter = starter
+        self.spool = spool
+        self._slots = asyncio.Semaphore(CONCURRENT_STARTS)
+
+    async def _try_start(self, alert: Alert) -> bool | Exception:
+        async with self._slots:
+            try:
+                return await self.starter.start(alert)
+            except Exception as error:
+                return error
+
+    async def submit(self, alerts: list[Alert]) -> list[Accepted]:
+        """Every alert comes back accepted: started, found, or queued on disk."""
+        if self.spool.depth > 0:
+            await self.spool.put_many(alerts)
+            return [Accepted(a.id, a.workflow_id, False, True) for a in alerts]
+        outcomes = await asyncio.gather(*(self._try_start(alert) for alert in alerts))
+        failed = [
+            a for a, outcome in zip(alerts, outcomes, strict=True) if isinstance(outcome, Exception)
+        ]
+        if failed:
+            first_error = next(o for o in outcomes if isinstance(o, Exception))
+            log.warning(
+                "Temporal unavailable (%s); spooling %d alert(s)",
+                type(first_error).__name__,
+                len(failed),
+            )
+            await self.spool.put_many(failed)
+        return [
+            Accepted(
+                alert.id,
+                alert.workflow_id,
+                duplicate=outcome is True,
+                queued=isinstance(outcome, Exception),
+            )
+            for alert, outcome in zip(alerts, outcomes, strict=True)
+        ]

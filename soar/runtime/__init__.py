@@ -1,0 +1,1 @@
+"""Wires and runs the parts: embedded Temporal, worker, API and bot."""

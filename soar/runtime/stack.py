@@ -1,0 +1,133 @@
+"""Run the product: the embedded Temporal (unless a cluster is configured), the worker,
+the HTTP API with its spool forwarder. One process by default; `soar worker` and
+`soar api` run the parts separately against a shared Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+from temporalio.client import Client
+
+from soar.api.app import create_app
+from soar.ingest.forwarder import Forwarder
+from soar.runtime.services import build_services
+from soar.runtime.temporal_client import connect
+from soar.runtime.temporal_server import EmbeddedTemporal
+from soar.runtime.worker import build_worker
+from soar.settings import Settings
+from soar.store.db import Store
+
+log = logging.getLogger(__name__)
+
+CONNECT_RETRY_SECONDS = 2.0
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the stack owns shutdown."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Which parts this process runs."""
+
+    temporal: bool
+    worker: bool
+    api: bool
+
+
+async def _connect_when_available(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """Connect, retrying while Temporal is not up yet; None if asked to stop first."""
+    while not stop.is_set():
+        try:
+            return await connect(settings.temporal)
+        except Exception as error:
+            log.warning("waiting for Temporal at %s: %s", settings.temporal.target(), error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), CONNECT_RETRY_SECONDS)
+    return None
+
+
+async def run(
+    settings: Settings,
+    parts: Parts,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Start the chosen parts, call `on_ready`, and run until SIGINT/SIGTERM or `stop`."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as cleanup:
+        if parts.temporal:
+            temporal = EmbeddedTemporal(
+                db_file=settings.temporal_db_path,
+                port=settings.temporal.port,
+                ui_port=settings.temporal.ui_port,
+                sqlite_pragmas=settings.temporal.sqlite_pragmas,
+                namespace=settings.temporal.namespace,
+                log_file=settings.data_dir / "temporal.log",
+            )
+            await temporal.start()
+            cleanup.push_async_callback(temporal.stop)
+        store = Store(settings.resolved_database_url())
+        await store.migrate()
+        cleanup.push_async_callback(store.close)
+        tasks: list[asyncio.Task[object]] = []
+        if parts.worker:
+            client = await _connect_when_available(settings, stop)
+            if client is None:
+                return
+            worker = build_worker(client, settings, store)
+            tasks.append(asyncio.create_task(worker.run(), name="worker"))
+            cleanup.push_async_callback(worker.shutdown)
+        if parts.api:
+            api_client = await connect(settings.temporal, lazy=True)
+            services = build_services(api_client, settings, store)
+            cleanup.callback(services.spool.close)
+            forwarder = Forwarder(services.spool, services.submitter.starter)
+            tasks.append(asyncio.create_task(forwarder.run(), name="forwarder"))
+            server = _ApiServer(
+                uvicorn.Config(
+                    create_app(services),
+                    host=settings.api_host,
+                    port=settings.api_port,
+                    log_level="warning",
+                    lifespan="off",
+                    access_log=False,
+                )
+            )
+            tasks.append(asyncio.create_task(server.serve(), name="api"))
+            while not server.started and not tasks[-1].done():  # noqa: ASYNC110 - uvicorn has no event
+                await asyncio.sleep(0.05)
+            if tasks[-1].done():
+                tasks[-1].result()
+
+            async def _stop_api() -> None:
+                server.should_exit = True
+                await asyncio.gather(tasks[-1], return_exceptions=True)
+
+            cleanup.push_async_callback(_stop_api)
+        if on_ready:
+            on_ready()
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task in done and task.exception():
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+        for task in tasks:
+            if task.get_name() == "forwarder":
+                task.cancel()
+        stopped.cancel()

@@ -1,0 +1,32 @@
+"""One way to connect to Temporal for every part of the product."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from soar.settings import TemporalSettings
+
+
+def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    """mTLS from cert/key files, plain TLS for an API key (Temporal Cloud), else none."""
+    if settings.tls_cert and settings.tls_key:
+        return TLSConfig(
+            client_cert=settings.tls_cert.read_bytes(),
+            client_private_key=settings.tls_key.read_bytes(),
+            server_root_ca_cert=settings.tls_ca.read_bytes() if settings.tls_ca else None,
+        )
+    return settings.api_key is not None
+
+
+async def connect(settings: TemporalSettings, *, lazy: bool = False) -> Client:
+    """Connect with the pydantic data converter. `lazy` defers the dial to the first call,
+    so the API can start (and spool) while Temporal is down."""
+    return await Client.connect(
+        settings.target(),
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        lazy=lazy,
+    )

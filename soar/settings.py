@@ -1,0 +1,184 @@
+"""Settings: a TOML file (`SOAR_CONFIG`, default `./soar.toml` when present) and `SOAR_*`
+environment variables, which win over the file. Nested keys use `__` in variable names
+(`SOAR_TEMPORAL__ADDRESS`). Secrets are `SecretStr`: they never print or log.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from soar.containment.actuators import ActuatorSettings
+from soar.enrichment.settings import EnrichmentSettings
+from soar.guardrails.settings import GuardrailSettings
+
+DEFAULT_CONFIG_FILE = Path("soar.toml")
+MIB = 1024 * 1024
+
+
+class TemporalSettings(BaseModel):
+    """Where Temporal is. No `address` means: run the embedded dev server."""
+
+    address: str | None = None
+    namespace: str = "default"
+    task_queue: str = "soar"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    api_key: SecretStr | None = None
+    port: int = 7233
+    ui_port: int = 8233
+    sqlite_pragmas: dict[str, str] = Field(
+        default_factory=lambda: {"journal_mode": "wal", "synchronous": "normal"},
+        description=(
+            "SQLite pragmas of the embedded server. WAL with synchronous=normal survives a "
+            "crash of the process but may lose the last commits on power loss; "
+            "synchronous=full is safe against that and about 2.5x slower."
+        ),
+    )
+    rpc_timeout_seconds: float = 5.0
+
+    @property
+    def embedded(self) -> bool:
+        return self.address is None
+
+    def target(self) -> str:
+        return self.address or f"127.0.0.1:{self.port}"
+
+
+AuthKind = Literal["none", "bearer", "header", "basic", "hmac", "query"]
+
+
+class SourceAuth(BaseModel):
+    """How a sender proves itself. `type` picks which of the other fields apply."""
+
+    type: AuthKind
+    token: SecretStr | None = None
+    header: str | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    secret: SecretStr | None = None
+    signature_header: str = "X-Grafana-Alerting-Signature"
+    timestamp_header: str | None = None
+    max_skew_seconds: int = 300
+    query_param: str = "token"
+
+    @model_validator(mode="after")
+    def _has_what_it_needs(self) -> SourceAuth:
+        needs: dict[str, tuple[str, ...]] = {
+            "bearer": ("token",),
+            "header": ("token", "header"),
+            "basic": ("username", "password"),
+            "hmac": ("secret",),
+            "query": ("token",),
+            "none": (),
+        }
+        missing = [name for name in needs[self.type] if getattr(self, name) in (None, "")]
+        if missing:
+            raise ValueError(f"auth type {self.type!r} needs {', '.join(missing)}")
+        return self
+
+
+class SourceSettings(BaseModel):
+    """One webhook source. `parser` lets a custom source name reuse a built-in parser."""
+
+    parser: str | None = None
+    auth: SourceAuth | Literal["none"] | None = None
+    field_map: dict[str, str] = Field(default_factory=dict)
+
+    def auth_config(self) -> SourceAuth | None:
+        if self.auth == "none":
+            return SourceAuth(type="none")
+        return self.auth if isinstance(self.auth, SourceAuth) else None
+
+
+class Settings(BaseSettings):
+    """Every setting of the product; see the README for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOAR_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path(".soar")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    public_url: str | None = None
+    api_token: SecretStr | None = None
+    webhook_token: SecretStr | None = None
+    max_body_bytes: int = MIB
+    database_url: str | None = None
+    alert_resolve_window_seconds: int = 24 * 3600
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "SOAR_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "SOAR_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "SOAR_SLACK_APP_TOKEN")
+    )
+    slack_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_API_URL", "SOAR_SLACK_API_URL")
+    )
+    inventory_file: Path | None = None
+    guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
+    dry_run: bool = False
+    actuators: dict[str, ActuatorSettings] = Field(default_factory=dict)
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def spool_path(self) -> Path:
+        return self.data_dir / "spool.sqlite3"
+
+    @property
+    def temporal_db_path(self) -> Path:
+        return self.data_dir / "temporal.sqlite3"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'soar.sqlite3')}"
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+
+def config_path() -> Path:
+    """The TOML file to read: `SOAR_CONFIG`, else `./soar.toml`."""
+    return Path(os.environ.get("SOAR_CONFIG", DEFAULT_CONFIG_FILE))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the file and the environment; keyword overrides win (used by the CLI flags)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

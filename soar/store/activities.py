@@ -1,0 +1,97 @@
+"""Temporal activities that write the case store.
+
+Each takes one pydantic argument and is idempotent: the ids in it are deterministic
+and every write is an upsert, so a retry, or a replayed workflow running the activity
+again, leaves the store as one run would.
+
+Workflows import this module (through `workflow.unsafe.imports_passed_through()`) to
+refer to the methods; it imports nothing that does I/O at module level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from soar.alerts.models import Alert
+from soar.approvals.models import ApprovalRequest
+from soar.cases.models import Case, TimelineEvent, UtcDatetime
+from soar.containment.models import ContainmentAction
+
+if TYPE_CHECKING:
+    from soar.store.repository import Repository
+
+
+class AttachAlertInput(BaseModel):
+    alert_id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+
+
+class CountContainmentsInput(BaseModel):
+    since: UtcDatetime
+
+
+class AlertNotRecordedError(ApplicationError):
+    """The alert to attach is not in the store yet; Temporal retries until it is."""
+
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"alert {alert_id!r} is not recorded yet", type="AlertNotRecorded")
+
+
+class StoreActivities:
+    """The store's activities, bound to one store (a :class:`~soar.store.db.Store`)."""
+
+    def __init__(self, store: Repository) -> None:
+        self._store = store
+
+    @activity.defn(name="store.record_alert")
+    async def record_alert(self, alert: Alert) -> None:
+        """Record an alert, keeping the case it is attached to."""
+        await self._store.upsert_alert(alert)
+
+    @activity.defn(name="store.attach_alert_to_case")
+    async def attach_alert_to_case(self, attach: AttachAlertInput) -> None:
+        """Link a recorded alert to its case; retried until the alert's own record lands."""
+        if not await self._store.attach_alert(attach.alert_id, attach.case_id):
+            raise AlertNotRecordedError(attach.alert_id)
+
+    @activity.defn(name="store.record_case")
+    async def record_case(self, case: Case) -> None:
+        """Record a case snapshot; an older snapshot than the stored one is ignored."""
+        await self._store.upsert_case(case)
+
+    @activity.defn(name="store.record_timeline_event")
+    async def record_timeline_event(self, event: TimelineEvent) -> None:
+        """Record a timeline entry; the first write of an event id stands."""
+        await self._store.add_timeline_event(event)
+
+    @activity.defn(name="store.record_approval")
+    async def record_approval(self, request: ApprovalRequest) -> None:
+        """Record an approval request with the decisions made so far."""
+        await self._store.upsert_approval(request)
+
+    @activity.defn(name="store.record_action")
+    async def record_action(self, action: ContainmentAction) -> None:
+        """Record the latest state of a containment action."""
+        await self._store.upsert_action(action)
+
+    @activity.defn(name="store.count_recent_containments")
+    async def count_recent_containments(self, count: CountContainmentsInput) -> int:
+        """Containment actions applied since `count.since`, for the hourly ceiling."""
+        return await self._store.count_containments_since(count.since)
+
+    def all(self) -> list[Callable[..., Any]]:
+        """Every activity of this class, for `Worker(activities=...)`."""
+        return [
+            self.record_alert,
+            self.attach_alert_to_case,
+            self.record_case,
+            self.record_timeline_event,
+            self.record_approval,
+            self.record_action,
+            self.count_recent_containments,
+        ]

@@ -1,0 +1,280 @@
+"""Reads and idempotent writes of the case store.
+
+Writes are upserts keyed by the deterministic ids the workflows choose, so a retried
+activity changes nothing the second time. Each write is one short transaction that
+starts with a write statement, so SQLite takes its lock up front and waits (busy
+timeout) rather than failing on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from soar.alerts.models import Alert, Severity
+from soar.approvals.models import ApprovalRequest, ApprovalState
+from soar.cases.models import Case, CaseState, TimelineEvent
+from soar.containment.models import ContainmentAction
+from soar.store import mapping
+from soar.store.schema import (
+    AlertObservableRow,
+    AlertRow,
+    ApprovalRow,
+    CaseObservableRow,
+    CaseRow,
+    ContainmentActionRow,
+    DecisionRow,
+    TimelineEventRow,
+)
+from soar.store.upsert import Excluded, insert_missing, upsert
+from soar.store.views import CaseDetail, CaseSummary
+
+ALERTS = AlertRow.__table__
+ALERT_OBSERVABLES = AlertObservableRow.__table__
+CASES = CaseRow.__table__
+CASE_OBSERVABLES = CaseObservableRow.__table__
+TIMELINE = TimelineEventRow.__table__
+APPROVALS = ApprovalRow.__table__
+DECISIONS = DecisionRow.__table__
+ACTIONS = ContainmentActionRow.__table__
+
+
+def _not_older(excluded: Excluded) -> ColumnElement[bool]:
+    """A case snapshot replaces the stored one unless it is older."""
+    return excluded.updated_at >= CASES.c.updated_at
+
+
+def _not_reopened(excluded: Excluded) -> ColumnElement[bool]:
+    """A settled approval stays settled; a late `pending` snapshot does not undo it."""
+    return (APPROVALS.c.state == ApprovalState.PENDING.value) | (
+        excluded.state != ApprovalState.PENDING.value
+    )
+
+
+class Repository:
+    """The case store's operations over a session factory.
+
+    :class:`soar.store.db.Store` is a `Repository` bound to its own engine; use this
+    class directly to run the same operations over another session factory.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # Writes
+
+    async def upsert_alert(self, alert: Alert, case_id: str | None = None) -> None:
+        """Record an alert; a redelivery updates it and keeps its case unless `case_id` is given."""
+        now = datetime.now(UTC)
+        observables = mapping.alert_observable_rows(alert)
+        async with self._sessions.begin() as session:
+            await upsert(
+                session,
+                ALERTS,
+                [mapping.alert_row(alert, case_id, now)],
+                insert_only={"received_at"},
+                keep_if_null={"case_id"},
+            )
+            await upsert(session, ALERT_OBSERVABLES, observables)
+            await session.execute(
+                delete(ALERT_OBSERVABLES).where(
+                    ALERT_OBSERVABLES.c.alert_id == alert.id,
+                    ALERT_OBSERVABLES.c.position >= len(observables),
+                )
+            )
+
+    async def attach_alert(self, alert_id: str, case_id: str) -> bool:
+        """Link a recorded alert to a case. False when the alert is not recorded (yet)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ALERTS)
+                .where(ALERTS.c.id == alert_id)
+                .values(case_id=case_id, updated_at=datetime.now(UTC))
+            )
+        return bool(result.rowcount)
+
+    async def upsert_case(self, case: Case) -> None:
+        """Record a case snapshot unless a newer one is stored; add its observables."""
+        async with self._sessions.begin() as session:
+            await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
+            await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
+
+    async def add_timeline_event(self, event: TimelineEvent) -> None:
+        """Record a timeline entry once; an entry with the same id is left as first written."""
+        async with self._sessions.begin() as session:
+            await insert_missing(session, TIMELINE, [mapping.timeline_row(event)])
+
+    async def upsert_approval(self, request: ApprovalRequest) -> None:
+        """Record an approval request and its decisions.
+
+        A decision, once recorded, is never rewritten: there is at most one per
+        (approval, user), and the first one written stands.
+        """
+        async with self._sessions.begin() as session:
+            await upsert(session, APPROVALS, [mapping.approval_row(request)], only_if=_not_reopened)
+            await insert_missing(session, DECISIONS, mapping.decision_rows(request))
+
+    async def upsert_action(self, action: ContainmentAction) -> None:
+        """Record the latest state of a containment action."""
+        async with self._sessions.begin() as session:
+            await upsert(session, ACTIONS, [mapping.action_row(action)])
+
+    # Reads
+
+    async def get_alert(self, alert_id: str) -> Alert | None:
+        """The alert as recorded, observables and raw payload included."""
+        async with self._sessions() as session:
+            row = await session.get(AlertRow, alert_id)
+            if row is None:
+                return None
+            observables = await session.scalars(
+                select(AlertObservableRow).where(AlertObservableRow.alert_id == alert_id)
+            )
+            return mapping.alert_from_row(row, observables.all())
+
+    async def list_alerts(
+        self,
+        *,
+        source: str | None = None,
+        severity: Severity | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Alert]:
+        """Recorded alerts, newest first: by alert time, then by when they were recorded."""
+        query = select(AlertRow).order_by(
+            AlertRow.time.desc(), AlertRow.received_at.desc(), AlertRow.id
+        )
+        if source is not None:
+            query = query.where(AlertRow.source == source)
+        if severity is not None:
+            query = query.where(AlertRow.severity == severity.value)
+        async with self._sessions() as session:
+            rows = (await session.scalars(query.limit(limit).offset(offset))).all()
+            observables = await _alert_observables(session, [row.id for row in rows])
+        return [mapping.alert_from_row(row, observables[row.id]) for row in rows]
+
+    async def list_cases(
+        self,
+        *,
+        state: CaseState | None = None,
+        severity: Severity | None = None,
+        assignee: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CaseSummary]:
+        """Cases, most recently updated first."""
+        query = select(CaseRow).order_by(CaseRow.updated_at.desc(), CaseRow.id)
+        if state is not None:
+            query = query.where(CaseRow.state == state.value)
+        if severity is not None:
+            query = query.where(CaseRow.severity == severity.value)
+        if assignee is not None:
+            query = query.where(CaseRow.assignee == assignee)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.limit(limit).offset(offset))
+            return [mapping.case_summary(row) for row in rows]
+
+    async def get_case_detail(
+        self, case_id: str, *, alert_limit: int | None = 100
+    ) -> CaseDetail | None:
+        """A case with its alerts (the `alert_limit` most recent; None for all),
+        observables, timeline, approvals with their decisions, and containment actions."""
+        async with self._sessions() as session:
+            row = await session.get(CaseRow, case_id)
+            if row is None:
+                return None
+            observables = await session.scalars(
+                select(CaseObservableRow)
+                .where(CaseObservableRow.case_id == case_id)
+                .order_by(CaseObservableRow.type, CaseObservableRow.value, CaseObservableRow.role)
+            )
+            alerts = await session.scalars(
+                select(AlertRow)
+                .where(AlertRow.case_id == case_id)
+                .order_by(AlertRow.time.desc(), AlertRow.id)
+                .limit(alert_limit)
+            )
+            timeline = await session.scalars(
+                select(TimelineEventRow)
+                .where(TimelineEventRow.case_id == case_id)
+                .order_by(TimelineEventRow.at, TimelineEventRow.id)
+            )
+            approvals = await _approvals(session, ApprovalRow.case_id == case_id)
+            actions = await session.scalars(
+                select(ContainmentActionRow)
+                .where(ContainmentActionRow.case_id == case_id)
+                .order_by(ContainmentActionRow.created_at, ContainmentActionRow.id)
+            )
+            alert_summaries = [mapping.alert_summary(alert) for alert in alerts]
+            return CaseDetail(
+                **mapping.case_fields(row, observables.all()),
+                alert_ids=[alert.id for alert in alert_summaries],
+                alerts=alert_summaries,
+                timeline=[mapping.timeline_from_row(event) for event in timeline],
+                approvals=approvals,
+                actions=[mapping.action_from_row(action) for action in actions],
+            )
+
+    async def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """One approval request with its decisions, for example to find its workflow."""
+        async with self._sessions() as session:
+            found = await _approvals(session, ApprovalRow.id == approval_id)
+        return found[0] if found else None
+
+    async def list_approvals(
+        self, *, state: ApprovalState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ApprovalRequest]:
+        """Approval requests with their decisions, oldest request first."""
+        condition = ApprovalRow.state == state.value if state is not None else None
+        async with self._sessions() as session:
+            return await _approvals(session, condition, limit=limit, offset=offset)
+
+    async def count_containments_since(self, since: datetime) -> int:
+        """How many containment actions an actuator applied at or after `since`."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(ContainmentActionRow)
+                .where(ContainmentActionRow.applied_at >= since)
+            )
+        return count or 0
+
+
+async def _alert_observables(
+    session: AsyncSession, alert_ids: Sequence[str]
+) -> dict[str, list[AlertObservableRow]]:
+    found: dict[str, list[AlertObservableRow]] = defaultdict(list)
+    if alert_ids:
+        rows = await session.scalars(
+            select(AlertObservableRow).where(AlertObservableRow.alert_id.in_(alert_ids))
+        )
+        for row in rows:
+            found[row.alert_id].append(row)
+    return found
+
+
+async def _approvals(
+    session: AsyncSession,
+    condition: ColumnElement[bool] | None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ApprovalRequest]:
+    query = select(ApprovalRow).order_by(ApprovalRow.requested_at, ApprovalRow.id)
+    if condition is not None:
+        query = query.where(condition)
+    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
+    decisions: dict[str, list[DecisionRow]] = defaultdict(list)
+    if rows:
+        found = await session.scalars(
+            select(DecisionRow)
+            .where(DecisionRow.approval_id.in_([row.id for row in rows]))
+            .order_by(DecisionRow.at, DecisionRow.user)
+        )
+        for decision in found:
+            decisions[decision.approval_id].append(decision)
+    return [mapping.approval_from_row(row, decisions[row.id]) for row in rows]

@@ -1,0 +1,1 @@
+"""Helpers for engineers testing their own playbooks and integrations."""

@@ -1,0 +1,72 @@
+"""The Graylog HTTP notification parser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from soar.alerts.models import Rule, Severity, SeverityInfo
+from soar.ingest.parsers.base import ParseError
+
+Parse = Callable[..., Any]
+
+
+def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
+    alert = parse_one("graylog", sample("graylog.json"))
+    assert alert.title == "Multiple failed VPN logins"
+    assert alert.rule == Rule(name="Multiple failed VPN logins", id="64f0c0ffee0000000000abcd")
+    assert alert.severity == SeverityInfo(level=Severity.HIGH, original="3")
+    assert alert.time == datetime(2026, 11, 22, 9, 50, tzinfo=UTC)
+    assert alert.dedup_key == "graylog:01JD0000000000000000000001"
+    assert alert.description == (
+        "More than 20 failed VPN logins from one address in 5 minutes\n"
+        "Multiple failed VPN logins: count()=37 src_ip=192.0.2.55"
+    )
+    assert alert.link is None
+    assert triples(alert) == [
+        ("ip", "192.0.2.55", "source"),
+        ("user", "vpn-svc", "actor"),
+    ]
+    assert all(o.value != "graylog-node-1" for o in alert.observables)
+    assert parse_one("graylog", sample("graylog.json")).id == alert.id
+
+
+def test_node_source_is_never_an_observable(parse_one: Parse) -> None:
+    alert = parse_one(
+        "graylog",
+        {
+            "event_definition_title": "t",
+            "event": {"id": "e", "source": "10.9.9.9", "fields": {"dst_host": "web-3"}},
+        },
+    )
+    assert [(o.type.value, o.value, o.role.value) for o in alert.observables] == [
+        ("hostname", "web-3", "host")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("priority", "level"),
+    [(1, Severity.LOW), (2, Severity.MEDIUM), (3, Severity.HIGH), ("2", Severity.MEDIUM),
+     (None, Severity.MEDIUM), (9, Severity.MEDIUM)],
+)  # fmt: skip
+def test_priority(parse_one: Parse, priority: object, level: Severity) -> None:
+    alert = parse_one("graylog", {"event_definition_title": "t", "event": {"priority": priority}})
+    assert alert.severity.level is level
+
+
+def test_message_stands_in_for_a_missing_title(parse_one: Parse) -> None:
+    alert = parse_one("graylog", {"event": {"message": "Login burst from hxxp://x[.]example"}})
+    assert alert.title == "Login burst from hxxp://x[.]example"
+    assert [o.value for o in alert.observables] == ["http://x.example", "x.example"]
+
+
+def test_unmappable(parse: Parse) -> None:
+    with pytest.raises(ParseError) as no_event:
+        parse("graylog", {"event_definition_title": "t"})
+    assert no_event.value.field == "event"
+    with pytest.raises(ParseError) as no_title:
+        parse("graylog", {"event": {"id": "e"}})
+    assert no_title.value.field == "event_definition_title"

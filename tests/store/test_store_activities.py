@@ -1,0 +1,93 @@
+"""The store's Temporal activities, called directly: idempotent, and their inputs travel
+through the pydantic data converter unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from soar.approvals.models import Decision, DecisionKind
+from soar.containment.models import ActionState
+from soar.store.activities import (
+    AlertNotRecordedError,
+    AttachAlertInput,
+    CountContainmentsInput,
+    StoreActivities,
+)
+from soar.store.db import Store
+
+from . import factories
+
+
+async def test_activities_write_the_store_and_are_safe_to_repeat(store: Store) -> None:
+    activities = StoreActivities(store)
+    alert = factories.alert("a1")
+    case = factories.case(alert_ids=[alert.id])
+    approval = factories.approval(
+        decisions=[
+            Decision(
+                approval_id="appr-1",
+                decision=DecisionKind.APPROVE,
+                user="alice",
+                at=factories.at(3),
+            )
+        ]
+    )
+    action = factories.action(state=ActionState.APPLIED, applied_at=factories.at(4))
+
+    for _ in range(2):
+        await activities.record_alert(alert)
+        await activities.record_case(case)
+        await activities.attach_alert_to_case(AttachAlertInput(alert_id=alert.id, case_id=case.id))
+        await activities.record_timeline_event(factories.event("e1"))
+        await activities.record_approval(approval)
+        await activities.record_action(action)
+
+    detail = await store.get_case_detail(case.id)
+    assert detail is not None
+    assert detail.alert_ids == [alert.id]
+    assert [e.id for e in detail.timeline] == ["e1"]
+    assert detail.approvals == [approval]
+    assert detail.actions == [action]
+    since = CountContainmentsInput(since=factories.at(0))
+    assert await activities.count_recent_containments(since) == 1
+
+
+async def test_all_lists_every_activity(store: Store) -> None:
+    names = {fn.__name__ for fn in StoreActivities(store).all()}
+    assert names == {
+        "record_alert",
+        "attach_alert_to_case",
+        "record_case",
+        "record_timeline_event",
+        "record_approval",
+        "record_action",
+        "count_recent_containments",
+    }
+
+
+async def test_attaching_an_unrecorded_alert_fails_so_temporal_retries(store: Store) -> None:
+    activities = StoreActivities(store)
+    with pytest.raises(AlertNotRecordedError) as raised:
+        await activities.attach_alert_to_case(AttachAlertInput(alert_id="later", case_id="c1"))
+    assert raised.value.non_retryable is False
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        factories.alert("a1"),
+        factories.case(alert_ids=["a1"]),
+        factories.event("e1", data={"nested": {"at": "2025-03-01T12:00:00Z", "n": [1, 2]}}),
+        factories.approval(),
+        factories.action(applied_at=factories.at(4), expires_at=factories.at(64)),
+        AttachAlertInput(alert_id="a1", case_id="c1"),
+        CountContainmentsInput(since=factories.at(0)),
+    ],
+    ids=lambda value: type(value).__name__,
+)
+def test_inputs_survive_the_pydantic_data_converter(value: BaseModel) -> None:
+    converter = pydantic_data_converter.payload_converter
+    [decoded] = converter.from_payloads(converter.to_payloads([value]), [type(value)])
+    assert decoded == value

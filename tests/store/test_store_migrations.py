@@ -1,0 +1,82 @@
+"""Migrations build the schema from nothing, are safe to run again, and match the models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from soar.store.db import Store
+from soar.store.migrate import alembic_config
+from soar.store.schema import Base
+
+from . import factories
+
+TABLES = {
+    "alerts",
+    "alert_observables",
+    "cases",
+    "case_observables",
+    "timeline_events",
+    "approvals",
+    "approval_decisions",
+    "containment_actions",
+}
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _model_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+def _downgrade_to_base(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "base")
+
+
+async def test_migrate_builds_the_schema_from_empty(empty_store: Store) -> None:
+    async with empty_store.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == set()
+    await empty_store.migrate()
+    async with empty_store.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
+        assert await connection.run_sync(_revision) == _head()
+
+
+async def test_migrate_is_rerunnable(store: Store) -> None:
+    await store.upsert_case(factories.case())
+    await store.migrate()
+    await store.migrate()
+    assert len(await store.list_cases()) == 1
+
+
+async def test_migrations_match_the_models(store: Store) -> None:
+    async with store.engine.connect() as connection:
+        assert await connection.run_sync(_model_diff) == []
+
+
+async def test_downgrade_then_upgrade_again(store: Store) -> None:
+    async with store.engine.begin() as connection:
+        await connection.run_sync(_downgrade_to_base)
+        assert await connection.run_sync(_tables) <= {"alembic_version"}
+    await store.migrate()
+    async with store.engine.connect() as connection:
+        assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}

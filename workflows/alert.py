@@ -1,0 +1,93 @@
+"""The alert workflow: one run per alert, id `alert-<alert id>`.
+
+It records the alert in the case store and tags the run with search attributes so
+alerts are listable in the Temporal Web UI. It stays open for a while to take the
+sender's `resolved` notification as an update of the same alert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from soar import search_attributes as sa
+    from soar.alerts.models import Alert, AlertStatus
+    from soar.store.activities import StoreActivities
+
+STORE_TIMEOUT = timedelta(seconds=30)
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+
+
+class AlertWorkflowInput(BaseModel):
+    alert: Alert
+    resolve_window_seconds: int = 24 * 3600
+
+
+@workflow.defn(name="AlertWorkflow")
+class AlertWorkflow:
+    """Holds one alert; `resolve` marks it resolved, `alert` returns it."""
+
+    def __init__(self) -> None:
+        self._alert: Alert | None = None
+        self._resolution: Alert | None = None
+
+    @workflow.run
+    async def run(self, input: AlertWorkflowInput) -> Alert:
+        alert = input.alert
+        if self._resolution is not None:
+            alert = self._merge_resolution(alert, self._resolution)
+        self._alert = alert
+        self._tag(alert)
+        await self._record(alert)
+        if alert.status is not AlertStatus.RESOLVED:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._resolution is not None,
+                    timeout=timedelta(seconds=input.resolve_window_seconds),
+                )
+        if self._resolution is not None and self._alert.status is not AlertStatus.RESOLVED:
+            self._alert = self._merge_resolution(self._alert, self._resolution)
+            self._tag(self._alert)
+            await self._record(self._alert)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._alert
+
+    @workflow.signal
+    def resolve(self, resolution: Alert) -> None:
+        """The sender says the condition is over (Alertmanager/Grafana `resolved`)."""
+        self._resolution = resolution
+
+    @workflow.query
+    def alert(self) -> Alert | None:
+        return self._alert
+
+    @staticmethod
+    def _merge_resolution(alert: Alert, resolution: Alert) -> Alert:
+        return alert.model_copy(update={"status": AlertStatus.RESOLVED, "raw": resolution.raw})
+
+    @staticmethod
+    def _tag(alert: Alert) -> None:
+        workflow.upsert_search_attributes(
+            [
+                sa.SEVERITY.value_set(alert.severity.level.value),
+                sa.SOURCE.value_set(sa.keyword(alert.source)),
+                sa.RULE.value_set(sa.keyword(alert.rule.name or alert.title)),
+                sa.ALERT_STATUS.value_set(alert.status.value),
+            ]
+        )
+
+    @staticmethod
+    async def _record(alert: Alert) -> None:
+        await workflow.execute_activity_method(
+            StoreActivities.record_alert,
+            alert,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
