@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from temporalio import workflow
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 TOKEN = "bench-token"
 
@@ -77,7 +77,12 @@ async def ceiling(address: str, count: int, concurrency: int) -> float:
                 run_timeout=timedelta(minutes=5),
             )
 
-    async with Worker(client, task_queue=queue, workflows=[TrivialWorkflow]):
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[TrivialWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
         began = time.perf_counter()
         await asyncio.gather(*(start(n) for n in range(count)))
         elapsed = time.perf_counter() - began

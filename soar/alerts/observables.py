@@ -97,11 +97,27 @@ def refang(text: str) -> str:
     return _REFANG.sub(restore, text)
 
 
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates (valid in JSON `\\ud800` escapes, invalid in UTF-8) as `?`.
+
+    A lone surrogate in a model field would make every later JSON/UTF-8 encoding of
+    the alert fail, so none may reach the model.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def _clean(value: Any, limit: int = MAX_NAME_CHARS) -> str | None:
     """A stripped string that is not a placeholder and not too long, else None."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    text = str(value).strip()
+    try:
+        text = valid_unicode(str(value).strip())
+    except ValueError:
+        return None
     if text.lower() in PLACEHOLDERS or len(text) > limit:
         return None
     return text

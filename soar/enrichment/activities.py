@@ -9,8 +9,9 @@ an alert is never left untriaged because a vendor was down.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio import activity
 
@@ -80,6 +81,10 @@ class TriageActivities:
     def __init__(self, inventory: Inventory, registry: EnricherRegistry) -> None:
         self.inventory = inventory
         self.registry = registry
+
+    def all(self) -> list[Callable[..., Any]]:
+        """Every activity of this class, for a worker."""
+        return [self.triage_alert]
 
     @activity.defn(name="triage_alert")
     async def triage_alert(self, alert: Alert) -> Triage:

@@ -102,7 +102,7 @@ class Inventory:
         if is_bare_host(full):
             return list(self._hosts_by_short.get(full, []))
         bare = self._hosts.get(short_host(full))
-        return [bare] if bare is not None and is_bare_host(normalise_host(bare.hostname)) else []
+        return [bare] if bare is not None else []
 
     def host(self, name: str) -> AssetContext | None:
         """The entry for a host; of several candidates, the most critical one."""

@@ -15,7 +15,6 @@ A host target written as an IP address is checked against the protected addresse
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from soar.containment.models import ContainmentCommand, TargetType
@@ -87,14 +86,15 @@ def _refuse(rule: str, why: str) -> GuardrailDecision:
     return GuardrailDecision(allowed=False, reason=f"refused: {why} ({rule})", rule=rule)
 
 
-def protected_networks(policy: GuardrailSettings) -> list[Protected]:
-    """Every protected network, the most specific first."""
+def _protected_networks(policy: GuardrailSettings, version: int) -> list[Protected]:
+    """Every protected network of one IP version, the most specific first."""
     entries = [
         *(Protected(_network(v), "a configured gateway", "gateways") for v in policy.gateways),
         *(Protected(_network(v), "a configured resolver", "resolvers") for v in policy.resolvers),
         *(Protected(_network(v), _label(_network(v)), "never_block") for v in policy.never_block),
     ]
-    return sorted(entries, key=lambda entry: entry.network.prefixlen, reverse=True)
+    same_family = [entry for entry in entries if entry.network.version == version]
+    return sorted(same_family, key=lambda entry: entry.network.prefixlen, reverse=True)
 
 
 def _label(network: IPNetwork) -> str:
@@ -104,9 +104,8 @@ def _label(network: IPNetwork) -> str:
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
     """Whether `inner` lies entirely inside `outer` (both of the same family)."""
-    return int(outer.network_address) <= int(inner.network_address) and int(
-        inner.broadcast_address
-    ) <= int(outer.broadcast_address)
+    first, last = int(inner.network_address), int(inner.broadcast_address)
+    return int(outer.network_address) <= first and last <= int(outer.broadcast_address)
 
 
 def _network(value: str) -> IPNetwork:
@@ -122,19 +121,16 @@ def _show(network: IPNetwork) -> str:
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
-def _same_family(target: IPNetwork, policy: GuardrailSettings) -> Iterator[Protected]:
-    return (p for p in protected_networks(policy) if p.network.version == target.version)
-
-
 def _check_network(value: str, policy: GuardrailSettings) -> GuardrailDecision | None:
     target = _network(value)
     shown = _show(target)
-    for protected in _same_family(target, policy):
+    protected_networks = _protected_networks(policy, target.version)
+    for protected in protected_networks:
         if target == protected.network:
             return _refuse(protected.rule, f"{shown} is {protected.label}")
         if _within(target, protected.network):
             return _refuse(protected.rule, f"{shown} is in {protected.network}, {protected.label}")
-    for protected in _same_family(target, policy):
+    for protected in protected_networks:
         if _within(protected.network, target):
             return _refuse(
                 protected.rule,

@@ -49,9 +49,9 @@ async def test_alerts_survive_an_outage_and_reach_temporal_once(tmp_path: Path) 
     services = build_services(client, settings, store)
     transport = httpx.ASGITransport(app=create_app(services))
     api = httpx.AsyncClient(transport=transport, base_url="http://soar.test")
-    worker = build_worker(await connect(settings.temporal), settings, store)
     payloads = alerts(25)
     try:
+        worker = build_worker(await connect(settings.temporal), settings, store)
         async with worker:
             before = await api.post("/webhooks/generic", json=payloads[0], headers=bearer())
             assert before.json()["accepted"][0]["queued"] is False

@@ -23,6 +23,7 @@ from soar.ingest.parsers.fields import (
     as_dict,
     batch,
     description_text,
+    json_safe,
     native_key,
     now_utc,
     parse_time,
@@ -98,5 +99,5 @@ def _alert(
             keyed_observables(labels),
             text_observables(annotations.get("summary"), description),
         ),
-        raw={**alert, "_group": group},
+        raw=json_safe({**alert, "_group": group}),
     )

@@ -30,6 +30,7 @@ from soar.ingest.parsers.fields import (
     first_line,
     first_time,
     get,
+    json_safe,
     native_key,
     now_utc,
     require_dict,
@@ -77,7 +78,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 [host_observable(v) for v in each("host", "hostname")],
                 text_observables(title, message),
             ),
-            raw=document,
+            raw=json_safe(document),
         )
     ]
 

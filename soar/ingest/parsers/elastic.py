@@ -36,6 +36,7 @@ from soar.ingest.parsers.fields import (
     first_text,
     first_time,
     get,
+    json_safe,
     native_key,
     now_utc,
     require_dict,
@@ -140,5 +141,5 @@ def _alert(element: dict[str, Any], summary: dict[str, Any], context: ParseConte
             [domain_observable(v) for v in each("dns.question.name")],
             text_observables(description),
         ),
-        raw={**element, "_summary": summary} if summary else element,
+        raw=json_safe({**element, "_summary": summary} if summary else element),
     )

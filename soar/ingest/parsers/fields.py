@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from soar.alerts.models import Severity, SeverityInfo
+from soar.alerts.observables import valid_unicode
 from soar.ingest.parsers.base import Item, ParseError
 
 TITLE_MAX = 500
@@ -125,7 +126,7 @@ def text(value: Any, limit: int = FIELD_MAX) -> str | None:
         return None
     if not result:
         return None
-    return result if len(result) <= limit else result[: limit - 1] + "\u2026"
+    return valid_unicode(result if len(result) <= limit else result[: limit - 1] + "\u2026")
 
 
 def first_text(document: Any, *paths: str, limit: int = FIELD_MAX) -> str | None:
@@ -263,6 +264,26 @@ def native_key(*parts: Any) -> str | None:
         return None
     key = ":".join(t for t in texts if t)
     return key if len(key) <= KEY_MAX else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def json_safe(value: Any) -> Any:
+    """`value` for `Alert.raw`: itself if it encodes as UTF-8 JSON, else a repaired copy.
+
+    Lone surrogates (from `\\ud800` escapes) become `?`; a value that cannot be
+    serialised at all (nested beyond the recursion limit) becomes None.
+    """
+    try:
+        encoded = json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    try:
+        encoded.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return json.loads(encoded.encode("utf-8", "replace").decode("utf-8"))
+        except (ValueError, RecursionError):
+            return None
+    return value
 
 
 def require_dict(document: Any, field: str | None = None) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from soar.ingest.parsers.fields import (
     batch,
     first,
     first_line,
+    json_safe,
     native_key,
     now_utc,
     number,
@@ -137,5 +138,5 @@ def _alert(item: dict[str, Any], context: ParseContext) -> Alert:
             [domain_observable(v) for v in scalars(value("domain"))],
             text_observables(title, description),
         ),
-        raw=item,
+        raw=json_safe(item),
     )

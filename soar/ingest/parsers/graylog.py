@@ -19,6 +19,7 @@ from soar.ingest.parsers.fields import (
     KEY_MAX,
     as_dict,
     description_text,
+    json_safe,
     native_key,
     now_utc,
     number,
@@ -57,7 +58,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 keyed_observables(as_dict(event.get("fields"))),
                 text_observables(message),
             ),
-            raw=document,
+            raw=json_safe(document),
         )
     ]
 

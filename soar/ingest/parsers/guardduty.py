@@ -32,6 +32,7 @@ from soar.ingest.parsers.fields import (
     as_list,
     first_time,
     get,
+    json_safe,
     native_key,
     now_utc,
     require_dict,
@@ -82,7 +83,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 _resource_observables(finding),
                 text_observables(description),
             ),
-            raw=document,
+            raw=json_safe(document),
         )
     ]
 

@@ -40,6 +40,7 @@ from soar.ingest.parsers.fields import (
     first_text,
     first_time,
     get,
+    json_safe,
     native_key,
     now_utc,
     require_dict,
@@ -99,7 +100,7 @@ def _incident(
             [o for entity in entities for o in _entity(as_dict(entity))],
             text_observables(title, description),
         ),
-        raw=incident,
+        raw=json_safe(incident),
     )
 
 
@@ -160,7 +161,7 @@ def _graph_alert(alert: dict[str, Any], context: ParseContext) -> Item:
             [o for item in evidence for o in _evidence(as_dict(item))],
             text_observables(title, description),
         ),
-        raw=alert,
+        raw=json_safe(alert),
     )
 
 

@@ -25,6 +25,7 @@ from soar.ingest.parsers.fields import (
     canonical_hash,
     first,
     first_text,
+    json_safe,
     native_key,
     now_utc,
     parse_time,
@@ -74,6 +75,6 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 [o for v in each("url") for o in url_observables(v)],
                 text_observables(description),
             ),
-            raw=document,
+            raw=json_safe(document),
         )
     ]

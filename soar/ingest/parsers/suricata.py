@@ -26,6 +26,7 @@ from soar.ingest.parsers.fields import (
     KEY_MAX,
     batch,
     get,
+    json_safe,
     native_key,
     now_utc,
     number,
@@ -79,7 +80,7 @@ def _event(event: dict[str, Any], context: ParseContext) -> Item:
             domain_observable(get(event, "tls.sni"), Destination),
             domain_observable(get(event, "dns.rrname")),
         ),
-        raw=event,
+        raw=json_safe(event),
     )
 
 

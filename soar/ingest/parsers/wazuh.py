@@ -30,6 +30,7 @@ from soar.ingest.parsers.fields import (
     first_text,
     first_time,
     get,
+    json_safe,
     native_key,
     now_utc,
     number,
@@ -83,7 +84,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 [hash_observable(v) for path in SYSCHECK_HASHES for v in each(path)],
                 text_observables(full_log, get(alert, "rule.description")),
             ),
-            raw=document,
+            raw=json_safe(document),
         )
     ]
 

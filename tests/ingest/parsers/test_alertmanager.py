@@ -98,7 +98,9 @@ def test_labels_and_fallbacks(parse: Parse, triples: Parse) -> None:
      ("Warning", Severity.MEDIUM), ("sev9", Severity.MEDIUM)],
 )  # fmt: skip
 def test_severity_labels(parse: Parse, label: str, level: Severity) -> None:
-    (alert,) = parse("alertmanager", {"alerts": [{"labels": {"alertname": "a", "severity": label}}]})
+    (alert,) = parse(
+        "alertmanager", {"alerts": [{"labels": {"alertname": "a", "severity": label}}]}
+    )
     assert alert.severity == SeverityInfo(level=level, original=label)
 
 

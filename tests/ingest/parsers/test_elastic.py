@@ -110,7 +110,10 @@ def test_single_document_dotted_flat(parse_one: Parse, triples: Parse) -> None:
 def test_mixed_nesting(parse_one: Parse) -> None:
     alert = parse_one(
         "elastic",
-        {"kibana.alert": {"rule.name": "Mixed", "uuid": "m-1"}, "kibana": {"alert.severity": "medium"}},
+        {
+            "kibana.alert": {"rule.name": "Mixed", "uuid": "m-1"},
+            "kibana": {"alert.severity": "medium"},
+        },
     )
     assert alert.title == "Mixed"
     assert alert.dedup_key == "elastic:m-1"
@@ -143,7 +146,11 @@ def test_7x_signal_as_search_hit(parse_one: Parse, triples: Parse) -> None:
 def test_7x_flat_signal_uses_original_event_id(parse_one: Parse) -> None:
     alert = parse_one(
         "elastic",
-        {"signal.rule.name": "Flat legacy", "signal.rule.id": "x-1", "signal.original_event.id": "e-9"},
+        {
+            "signal.rule.name": "Flat legacy",
+            "signal.rule.id": "x-1",
+            "signal.original_event.id": "e-9",
+        },
     )
     assert alert.rule == Rule(name="Flat legacy", id="x-1")
     assert alert.dedup_key == "elastic:e-9"

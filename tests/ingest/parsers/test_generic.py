@@ -145,3 +145,11 @@ def test_without_id_the_content_hash_is_stable(parse_one: Parse) -> None:
     first = parse_one("generic", document)
     assert first.dedup_key.startswith("content:")
     assert parse_one("generic", dict(document)).dedup_key == first.dedup_key
+
+
+def test_lone_surrogates_never_reach_the_model(parse_one: Parse) -> None:
+    alert = parse_one("generic", {"title": "bad \ud800 title", "user": "u\udfff", "x": "\ud800"})
+    assert alert.title == "bad ? title"
+    assert [o.value for o in alert.observables] == ["u?"]
+    assert alert.raw == {"title": "bad ? title", "user": "u?", "x": "?"}
+    alert.model_dump_json()

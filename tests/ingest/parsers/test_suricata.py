@@ -27,9 +27,7 @@ def test_sample_lines(sample: Callable[[str], Any], parse: Parse, triples: Parse
     assert log4j.severity == SeverityInfo(level=Severity.HIGH, original="1")
     assert log4j.description == "Attempted Administrator Privilege Gain"
     assert log4j.time == datetime(2026, 11, 22, 10, 0, 1, 123, tzinfo=UTC)
-    assert log4j.dedup_key == (
-        "suricata:1234567890123456:2024897:2026-11-22T10:00:01.000123+0000"
-    )
+    assert log4j.dedup_key == "suricata:1234567890123456:2024897:2026-11-22T10:00:01.000123+0000"
     assert triples(log4j) == [
         ("ip", "203.0.113.66", "source"),
         ("ip", "10.20.1.30", "destination"),
@@ -87,8 +85,8 @@ def test_absolute_url_ip_host_and_dns(parse_one: Parse, triples: Parse) -> None:
      (None, Severity.MEDIUM)],
 )  # fmt: skip
 def test_severity(parse_one: Parse, severity: object, level: Severity) -> None:
-    alert = parse_one("suricata", {"event_type": "alert", "alert": {"signature": "s",
-                                                                    "severity": severity}})  # fmt: skip
+    document = {"event_type": "alert", "alert": {"signature": "s", "severity": severity}}
+    alert = parse_one("suricata", document)
     assert alert.severity.level is level
 
 
