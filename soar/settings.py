@@ -17,6 +17,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from soar.approvals.models import ApprovalSettings
+from soar.cases.correlation import CorrelationSettings
 from soar.containment.actuators import ActuatorSettings
 from soar.enrichment.settings import EnrichmentSettings
 from soar.guardrails.settings import GuardrailSettings
@@ -139,6 +141,8 @@ class Settings(BaseSettings):
     dry_run: bool = False
     actuators: dict[str, ActuatorSettings] = Field(default_factory=dict)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
 
     @classmethod
     def settings_customise_sources(

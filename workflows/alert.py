@@ -1,8 +1,10 @@
 """The alert workflow: one run per alert, id `alert-<alert id>`.
 
-It records the alert in the case store and tags the run with search attributes so
-alerts are listable in the Temporal Web UI. It stays open for a while to take the
-sender's `resolved` notification as an update of the same alert.
+It records the alert in the case store, tags the run with search attributes so alerts
+are listable in the Temporal Web UI, triages the alert (address classes, inventory,
+configured enrichers: a score and a verdict with reasons) and hands it to its case.
+It stays open for a while to take the sender's `resolved` notification as an update of
+the same alert.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from soar import search_attributes as sa
     from soar.alerts.models import Alert, AlertStatus
+    from soar.cases.activities import CaseRef, CorrelateInput, CorrelationActivities
+    from soar.enrichment.activities import TriageActivities
+    from soar.enrichment.models import Triage
     from soar.store.activities import StoreActivities
 
 STORE_TIMEOUT = timedelta(seconds=30)
+TRIAGE_TIMEOUT = timedelta(minutes=2)
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
@@ -28,6 +34,7 @@ STORE_RETRY = RetryPolicy(
 class AlertWorkflowInput(BaseModel):
     alert: Alert
     resolve_window_seconds: int = 24 * 3600
+    correlate: bool = True
 
 
 @workflow.defn(name="AlertWorkflow")
@@ -37,6 +44,8 @@ class AlertWorkflow:
     def __init__(self) -> None:
         self._alert: Alert | None = None
         self._resolution: Alert | None = None
+        self._triage: Triage | None = None
+        self._case: CaseRef | None = None
 
     @workflow.run
     async def run(self, input: AlertWorkflowInput) -> Alert:
@@ -46,6 +55,19 @@ class AlertWorkflow:
         self._alert = alert
         self._tag(alert)
         await self._record(alert)
+        if alert.status is not AlertStatus.RESOLVED and input.correlate:
+            self._triage = await workflow.execute_activity_method(
+                TriageActivities.triage_alert,
+                alert.model_copy(update={"raw": None}),
+                start_to_close_timeout=TRIAGE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            self._case = await workflow.execute_activity_method(
+                CorrelationActivities.correlate,
+                CorrelateInput(alert=alert, triage=self._triage),
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
         if alert.status is not AlertStatus.RESOLVED:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
@@ -67,6 +89,14 @@ class AlertWorkflow:
     @workflow.query
     def alert(self) -> Alert | None:
         return self._alert
+
+    @workflow.query
+    def triage(self) -> Triage | None:
+        return self._triage
+
+    @workflow.query
+    def case(self) -> CaseRef | None:
+        return self._case
 
     @staticmethod
     def _merge_resolution(alert: Alert, resolution: Alert) -> Alert:

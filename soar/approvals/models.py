@@ -67,3 +67,61 @@ class ApprovalRequest(BaseModel):
     decisions: list[Decision] = Field(default_factory=list)
     settled_at: UtcDatetime | None = None
     settled_by: str | None = None
+
+
+DECIDE_UPDATE = "decide"
+"""The name of the Workflow Update every client (CLI, API, Slack) sends a decision as."""
+
+
+class DecisionRequest(BaseModel):
+    """What a client sends as the `decide` Update. Authority is checked by the workflow's
+    validator against configuration, never inferred from who could send this."""
+
+    approval_id: str = Field(min_length=1)
+    decision: DecisionKind
+    user: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionResult(BaseModel):
+    """The answer to an accepted decision: where the request stands now."""
+
+    approval_id: str
+    state: ApprovalState
+    approvals: int
+    quorum: int
+    message: str
+
+
+def decision_update_id(request: DecisionRequest) -> str:
+    """A deterministic Update id, so a retried call (or a double click) is harmless."""
+    return f"decide:{request.approval_id}:{request.user}:{request.decision.value}"
+
+
+class ApprovalSettings(BaseModel):
+    """Who may decide, by name, group or role; resolved when a request is made.
+
+    `deciders` is the default list for requests that name none. A request naming
+    `group:soc-leads` resolves through `groups`, `role:responder` through `roles`.
+    An empty resolution refuses every decision (secure by default).
+    """
+
+    deciders: list[str] = Field(default_factory=list)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    forbid_self_approval: bool = True
+    expiry_seconds: int = Field(default=3600, ge=1)
+    on_expiry: str = Field(default="escalate", pattern="^(escalate|stop)$")
+
+    def resolve(self, references: list[str]) -> list[str]:
+        """User ids for `user`, `group:<name>` and `role:<name>` references."""
+        users: list[str] = []
+        for reference in references or self.deciders:
+            kind, _, name = reference.partition(":")
+            if kind == "group" and name:
+                users += self.groups.get(name, [])
+            elif kind == "role" and name:
+                users += self.roles.get(name, [])
+            else:
+                users.append(reference)
+        return list(dict.fromkeys(users))

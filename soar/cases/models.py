@@ -108,3 +108,27 @@ class Case(BaseModel):
     updated_at: UtcDatetime
     escalated: bool = False
     tags: list[str] = Field(default_factory=list)
+
+
+class CaseCommandKind(StrEnum):
+    NOTE = "note"
+    ASSIGN = "assign"
+    SET_SEVERITY = "set_severity"
+    SET_STATE = "set_state"
+    ESCALATE = "escalate"
+    CLOSE = "close"
+
+
+class CaseCommand(BaseModel):
+    """A change to a case, sent to its workflow as the `command` signal by playbooks, the
+    API, the CLI and the bot. `id` is deterministic so a repeated send is applied once."""
+
+    id: str = Field(min_length=1, max_length=300)
+    kind: CaseCommandKind
+    actor: str = Field(min_length=1, max_length=200)
+    text: str | None = Field(default=None, max_length=10_000)
+    assignee: str | None = None
+    severity: Severity | None = None
+    state: CaseState | None = None
+    resolution: Resolution | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -2,23 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from soar.cases.activities import CorrelationActivities
+from soar.containment.activities import ContainmentActivities
+from soar.containment.actuators import build_actuator_registry
+from soar.enrichment.activities import TriageActivities
+from soar.enrichment.inventory import Inventory, load_inventory
+from soar.enrichment.providers import build_enricher_registry
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
 from soar.store.db import Store
 from workflows.alert import AlertWorkflow
+from workflows.case import CaseWorkflow
 
-WORKFLOWS: list[type] = [AlertWorkflow]
+WORKFLOWS: list[type] = [AlertWorkflow, CaseWorkflow]
 
 
-def build_worker(client: Client, settings: Settings, store: Store) -> Worker:
+def product_activities(settings: Settings, store: Store) -> list[Callable[..., Any]]:
+    """Every activity of the product, bound to the settings and the store."""
+    inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
+
+    async def containments_last_hour() -> int:
+        return await store.count_containments_since(datetime.now(UTC) - timedelta(hours=1))
+
+    containment = ContainmentActivities(
+        build_actuator_registry(settings.actuators),
+        settings.guardrails,
+        inventory,
+        dry_run=settings.dry_run,
+        recent_containments=containments_last_hour,
+    )
+    return [
+        *StoreActivities(store).all(),
+        *TriageActivities(inventory, build_enricher_registry(settings.enrichment)).all(),
+        *CorrelationActivities(settings.correlation, settings.temporal.task_queue).all(),
+        *containment.all(),
+    ]
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    store: Store,
+    *,
+    extra_activities: Sequence[Callable[..., Any]] = (),
+    extra_workflows: Sequence[type] = (),
+) -> Worker:
     """A worker for the configured task queue, sharing one store between activities."""
-    store_activities = StoreActivities(store)
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=WORKFLOWS,
-        activities=store_activities.all(),
+        workflows=[*WORKFLOWS, *extra_workflows],
+        activities=[*product_activities(settings, store), *extra_activities],
     )

@@ -31,6 +31,14 @@ class AttachAlertInput(BaseModel):
     case_id: str = Field(min_length=1)
 
 
+class CaseChanges(BaseModel):
+    """One batch of a case's changes: its snapshot, new timeline events, new alerts."""
+
+    case: Case
+    events: list[TimelineEvent] = Field(default_factory=list)
+    alert_ids: list[str] = Field(default_factory=list)
+
+
 class CountContainmentsInput(BaseModel):
     since: UtcDatetime
 
@@ -64,6 +72,16 @@ class StoreActivities:
         """Record a case snapshot; an older snapshot than the stored one is ignored."""
         await self._store.upsert_case(case)
 
+    @activity.defn(name="store.record_case_changes")
+    async def record_case_changes(self, changes: CaseChanges) -> None:
+        """Record a case batch in one activity, so an alert storm costs one call per batch."""
+        await self._store.upsert_case(changes.case)
+        for event in changes.events:
+            await self._store.add_timeline_event(event)
+        for alert_id in changes.alert_ids:
+            if not await self._store.attach_alert(alert_id, changes.case.id):
+                raise AlertNotRecordedError(alert_id)
+
     @activity.defn(name="store.record_timeline_event")
     async def record_timeline_event(self, event: TimelineEvent) -> None:
         """Record a timeline entry; the first write of an event id stands."""
@@ -90,6 +108,7 @@ class StoreActivities:
             self.record_alert,
             self.attach_alert_to_case,
             self.record_case,
+            self.record_case_changes,
             self.record_timeline_event,
             self.record_approval,
             self.record_action,

@@ -1,0 +1,104 @@
+"""Correlation: find or open the case an alert belongs to, without races.
+
+The alert workflow calls `correlate`; it signal-with-starts the case workflow
+`case-<hash of key>` with `USE_EXISTING`, so concurrent alerts with the same key always
+reach the one open case, and an alert after a case ended opens the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from soar.alerts.models import Alert
+from soar.cases.correlation import CorrelationSettings, case_workflow_id, correlation_key
+from soar.enrichment.models import Triage
+
+CASE_WORKFLOW = "CaseWorkflow"
+ATTACH_SIGNAL = "attach"
+MATCH_PLAYBOOKS = "playbooks.match"
+"""The activity that names the playbooks an alert triggers (registered by the playbook SDK)."""
+
+
+class CorrelateInput(BaseModel):
+    alert: Alert
+    triage: Triage | None = None
+
+
+class CaseRef(BaseModel):
+    """Where an alert went: the case workflow and its correlation key."""
+
+    workflow_id: str
+    correlation_key: str
+
+
+class CaseStart(BaseModel):
+    """The input of a new case workflow run."""
+
+    correlation_key: str
+    window_seconds: int
+    history_limit: int | None = None
+
+
+class AttachAlert(BaseModel):
+    """The `attach` signal: one alert (without its raw payload) and its triage."""
+
+    alert: Alert
+    triage: Triage | None = None
+
+
+class MatchRequest(BaseModel):
+    """Input of `playbooks.match`."""
+
+    alert: Alert
+    triage: Triage | None = None
+
+
+class PlaybookStart(BaseModel):
+    """What the case passes each playbook child workflow it starts."""
+
+    playbook: str
+    case_id: str
+    case_workflow_id: str
+    alert: Alert
+    triage: Triage | None = None
+
+
+class CorrelationActivities:
+    """Bound to the correlation settings and the task queue the case workflows run on."""
+
+    def __init__(self, settings: CorrelationSettings, task_queue: str) -> None:
+        self.settings = settings
+        self.task_queue = task_queue
+
+    @activity.defn(name="cases.correlate")
+    async def correlate(self, request: CorrelateInput) -> CaseRef:
+        """Signal the alert into its case, starting the case when none is open."""
+        key, window = correlation_key(request.alert, self.settings)
+        workflow_id = case_workflow_id(key)
+        await activity.client().start_workflow(
+            CASE_WORKFLOW,
+            CaseStart(
+                correlation_key=key,
+                window_seconds=window,
+                history_limit=self.settings.case_history_limit,
+            ),
+            id=workflow_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            start_signal=ATTACH_SIGNAL,
+            start_signal_args=[
+                AttachAlert(
+                    alert=request.alert.model_copy(update={"raw": None}), triage=request.triage
+                )
+            ],
+        )
+        return CaseRef(workflow_id=workflow_id, correlation_key=key)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.correlate]

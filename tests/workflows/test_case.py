@@ -1,0 +1,152 @@
+"""Correlation into cases on the real Temporal dev server, real worker and real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client
+
+from soar.alerts.models import Alert
+from soar.cases.activities import MATCH_PLAYBOOKS, MatchRequest
+from soar.cases.correlation import CorrelationSettings, case_workflow_id
+from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
+from soar.ingest.parsers import get_parser
+from soar.ingest.parsers.base import ParseContext
+from soar.ingest.submit import AlertStarter
+from soar.runtime.services import build_starter
+from soar.runtime.worker import build_worker
+from soar.settings import TemporalSettings
+from soar.store.db import Store
+from tests.conftest import make_settings
+
+
+@activity.defn(name=MATCH_PLAYBOOKS)
+async def no_playbooks(request: MatchRequest) -> list[str]:
+    """This module tests correlation alone: no playbook is installed."""
+    return []
+
+
+@pytest.fixture
+async def starter(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> AsyncIterator[AlertStarter]:
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"cases-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(case_history_limit=150),
+    )
+    worker = build_worker(temporal_client, settings, store, extra_activities=[no_playbooks])
+    async with worker:
+        yield build_starter(temporal_client, settings)
+
+
+def alert(run: str, n: int, attacker: str, **extra: Any) -> Alert:
+    parser = get_parser("generic")
+    assert parser is not None
+    body = {"id": f"{run}-{n}", "title": "SSH brute force", "severity": "low", "src_ip": attacker}
+    item = parser(body | extra, ParseContext(source="generic"))[0]
+    assert isinstance(item, Alert)
+    return item
+
+
+async def settle(store: Store, keys: list[str], total: int, within: float = 60) -> dict[str, Any]:
+    """Wait until the cases for `keys` count `total` alerts between them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        cases = [c for c in await store.list_cases(limit=500) if c.correlation_key in keys]
+        if sum(c.alert_count for c in cases) >= total or loop.time() > deadline:
+            return {c.correlation_key: c for c in cases}
+        await asyncio.sleep(0.2)
+
+
+async def test_concurrent_alerts_never_race_into_two_cases(
+    starter: AlertStarter, store: Store
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    attackers = [f"45.{10 + i}.0.{uuid.uuid4().int % 200 + 1}" for i in range(5)]
+    alerts = [alert(run, n, attackers[n % 5]) for n in range(200)]
+    await asyncio.gather(*(starter.start(a) for a in alerts))
+    keys = [f"ip:{ip}" for ip in attackers]
+    cases = await settle(store, keys, 200)
+    assert sorted(cases) == sorted(keys)
+    assert {c.alert_count for c in cases.values()} == {40}
+    detail = await store.get_case_detail(next(iter(cases.values())).id)
+    assert detail is not None
+    assert len(detail.alerts) == 40
+    assert sum(1 for e in detail.timeline if e.kind == "alert_attached") == 40
+
+
+async def test_case_continues_as_new_and_loses_nothing(
+    starter: AlertStarter, store: Store, temporal_client: Client
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    attacker = f"45.99.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    for batch in range(4):
+        await asyncio.gather(
+            *(starter.start(alert(run, batch * 40 + n, attacker)) for n in range(40))
+        )
+        await settle(store, [f"ip:{attacker}"], (batch + 1) * 40)
+    cases = await settle(store, [f"ip:{attacker}"], 160)
+    assert cases[f"ip:{attacker}"].alert_count == 160
+    runs = [
+        w
+        async for w in temporal_client.list_workflows(
+            f"WorkflowId = '{case_workflow_id(f'ip:{attacker}')}'"
+        )
+    ]
+    assert len(runs) >= 2, "the case should have continued as new"
+    handle = temporal_client.get_workflow_handle(case_workflow_id(f"ip:{attacker}"))
+    case = await handle.query("case")
+    assert case["alert_count"] == 160
+
+
+async def test_commands_change_the_case_and_closing_opens_the_next(
+    starter: AlertStarter, store: Store, temporal_client: Client
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    attacker = f"45.98.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    key = f"ip:{attacker}"
+    await starter.start(alert(run, 0, attacker))
+    first = (await settle(store, [key], 1))[key]
+    handle = temporal_client.get_workflow_handle(case_workflow_id(key))
+    commands = [
+        CaseCommand(
+            id=f"{run}-1", kind=CaseCommandKind.NOTE, actor="U1", text="Looks like <b>x</b>"
+        ),
+        CaseCommand(id=f"{run}-2", kind=CaseCommandKind.ASSIGN, actor="U1", assignee="U2"),
+        CaseCommand(id=f"{run}-2", kind=CaseCommandKind.ASSIGN, actor="U1", assignee="U2"),
+        CaseCommand(id=f"{run}-3", kind=CaseCommandKind.SET_SEVERITY, actor="U2", severity="high"),
+        CaseCommand(
+            id=f"{run}-4",
+            kind=CaseCommandKind.CLOSE,
+            actor="U2",
+            resolution=Resolution.FALSE_POSITIVE,
+            text="scanner of ours",
+        ),
+    ]
+    for command in commands:
+        await handle.signal("command", command)
+    await handle.result()
+    detail = await store.get_case_detail(first.id)
+    assert detail is not None
+    assert (detail.state, detail.resolution) == (CaseState.CLOSED, Resolution.FALSE_POSITIVE)
+    assert (detail.assignee, detail.severity.value) == ("U2", "high")
+    kinds = [e.kind for e in detail.timeline]
+    assert kinds == ["alert_attached", "note", "assigned", "severity_changed", "state_changed"]
+    assert detail.timeline[1].summary == "Looks like <b>x</b>"
+    assert detail.timeline[-1].actor == "U2"
+
+    await starter.start(alert(run, 1, attacker))
+    for _ in range(100):
+        cases = [c for c in await store.list_cases(limit=500) if c.correlation_key == key]
+        if len(cases) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert len({c.id for c in cases}) == 2

@@ -1,0 +1,377 @@
+"""The case workflow: one open case per correlation key, id `case-<hash of key>`.
+
+Alerts arrive by the `attach` signal (signal-with-start from correlation, so concurrent
+alerts never open two cases); people and playbooks change the case by the `command`
+signal. The workflow batches what arrived, records it in the store in one activity, and
+starts each matching playbook once per case as a child workflow. It continues-as-new
+before its history grows too large, carrying everything over, and ends when the case is
+closed or when it has been quiet for its correlation window with nothing pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from soar import search_attributes as sa
+    from soar.alerts.models import Alert
+    from soar.cases.activities import (
+        MATCH_PLAYBOOKS,
+        AttachAlert,
+        MatchRequest,
+        PlaybookStart,
+    )
+    from soar.cases.models import (
+        Case,
+        CaseCommand,
+        CaseCommandKind,
+        CaseState,
+        TimelineEvent,
+        TimelineKind,
+    )
+    from soar.store.activities import CaseChanges, StoreActivities
+
+STORE_TIMEOUT = timedelta(seconds=60)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+MAX_OBSERVABLES = 200
+MAX_RECENT_ALERT_IDS = 50
+MAX_SEEN_ALERT_IDS = 20_000
+TERMINAL = (CaseState.CLOSED,)
+
+
+class CaseInput(BaseModel):
+    """A new case (`start`), or the whole state carried over continue-as-new."""
+
+    correlation_key: str
+    window_seconds: int
+    history_limit: int | None = None
+    case: Case | None = None
+    seen_alert_ids: list[str] = Field(default_factory=list)
+    signatures: list[str] = Field(default_factory=list)
+    started_playbooks: list[str] = Field(default_factory=list)
+    pending_alerts: list[AttachAlert] = Field(default_factory=list)
+    pending_commands: list[CaseCommand] = Field(default_factory=list)
+    seen_command_ids: list[str] = Field(default_factory=list)
+    sequence: int = 0
+    severity_pinned: bool = False
+
+
+def _signature(alert: Alert) -> str:
+    """What decides which playbooks match: alerts alike in this need no new match."""
+    types = ",".join(sorted({o.type.value for o in alert.observables}))
+    text = f"{alert.source}|{alert.rule.name}|{alert.title}|{alert.severity.level}|{types}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
+    """Owns one case; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._alerts: list[AttachAlert] = []
+        self._commands: list[CaseCommand] = []
+        self._case: Case | None = None
+
+    @workflow.signal
+    def attach(self, attach: AttachAlert) -> None:
+        self._alerts.append(attach)
+
+    @workflow.signal
+    def command(self, command: CaseCommand) -> None:
+        self._commands.append(command)
+
+    @workflow.query
+    def case(self) -> Case | None:
+        return self._case
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> Case | None:
+        self._state = input
+        self._alerts = input.pending_alerts + self._alerts
+        self._commands = input.pending_commands + self._commands
+        self._case = input.case
+        self._seen = set(input.seen_alert_ids)
+        self._seen_commands = set(input.seen_command_ids)
+        self._children: dict[str, workflow.ChildWorkflowHandle] = {}
+        self._watchers: set[asyncio.Task[None]] = set()
+        window = timedelta(seconds=input.window_seconds)
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._alerts or self._commands), timeout=window
+                )
+            except TimeoutError:
+                if not self._children and not self._alerts and not self._commands:
+                    await self._end_quiet()
+                    break
+                continue
+            await self._process()
+            if self._case is not None and self._case.state in TERMINAL:
+                break
+            if self._history_full():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._carry_over())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._case
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        limit = self._state.history_limit
+        if limit is not None and info.get_current_history_length() >= limit:
+            return True
+        return info.is_continue_as_new_suggested()
+
+    def _carry_over(self) -> CaseInput:
+        seen = list(self._seen)[-MAX_SEEN_ALERT_IDS:]
+        return self._state.model_copy(
+            update={
+                "case": self._case,
+                "seen_alert_ids": seen,
+                "seen_command_ids": list(self._seen_commands)[-MAX_SEEN_ALERT_IDS:],
+                "pending_alerts": list(self._alerts),
+                "pending_commands": list(self._commands),
+                "started_playbooks": list(self._state.started_playbooks),
+            }
+        )
+
+    def _event(
+        self, kind: str, actor: str, summary: str, reason: str | None = None, **data: object
+    ) -> TimelineEvent:
+        assert self._case is not None
+        self._state.sequence += 1
+        return TimelineEvent(
+            id=f"{self._case.id}:{self._state.sequence}",
+            case_id=self._case.id,
+            at=workflow.now(),
+            kind=kind,
+            actor=actor,
+            summary=summary[:1000],
+            reason=reason,
+            data=dict(data),
+        )
+
+    def _open_case(self, first: Alert) -> Case:
+        now = workflow.now()
+        run = workflow.info().first_execution_run_id or workflow.info().run_id
+        return Case(
+            id=f"{workflow.info().workflow_id}-{run[:8]}",
+            correlation_key=self._state.correlation_key,
+            title=first.title[:300],
+            state=CaseState.NEW,
+            severity=first.severity.level,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def _process(self) -> None:
+        alerts, self._alerts = self._alerts, []
+        commands, self._commands = self._commands, []
+        events: list[TimelineEvent] = []
+        new_alert_ids: list[str] = []
+        to_match: list[AttachAlert] = []
+        for attach in alerts:
+            alert = attach.alert
+            if alert.id in self._seen:
+                continue
+            if self._case is None:
+                self._case = self._open_case(alert)
+            self._seen.add(alert.id)
+            new_alert_ids.append(alert.id)
+            events.append(self._attach(attach))
+            signature = _signature(alert)
+            if signature not in self._state.signatures:
+                self._state.signatures.append(signature)
+                to_match.append(attach)
+        if self._case is None:
+            return
+        for command in commands:
+            if command.id in self._seen_commands:
+                continue
+            self._seen_commands.add(command.id)
+            events.extend(self._apply(command))
+        self._case = self._case.model_copy(update={"updated_at": workflow.now()})
+        self._tag()
+        await workflow.execute_activity_method(
+            StoreActivities.record_case_changes,
+            CaseChanges(case=self._case, events=events, alert_ids=new_alert_ids),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        for attach in to_match:
+            await self._start_playbooks(attach)
+
+    def _attach(self, attach: AttachAlert) -> TimelineEvent:
+        assert self._case is not None
+        alert, case = attach.alert, self._case
+        observables = list(case.observables)
+        known = {(o.type, o.value) for o in observables}
+        for observable in alert.observables:
+            if (
+                len(observables) < MAX_OBSERVABLES
+                and (observable.type, observable.value) not in known
+            ):
+                observables.append(observable)
+                known.add((observable.type, observable.value))
+        severity = case.severity
+        if not self._state.severity_pinned and alert.severity.level.rank > severity.rank:
+            severity = alert.severity.level
+        state = CaseState.TRIAGED if case.state is CaseState.NEW else case.state
+        self._case = case.model_copy(
+            update={
+                "alert_count": case.alert_count + 1,
+                "alert_ids": [*case.alert_ids, alert.id][-MAX_RECENT_ALERT_IDS:],
+                "observables": observables,
+                "severity": severity,
+                "state": state,
+            }
+        )
+        triage = attach.triage
+        return self._event(
+            TimelineKind.ALERT_ATTACHED,
+            "system",
+            f"Alert attached: {alert.title}",
+            reason=(
+                f"triage score {triage.score} ({triage.verdict.value}): "
+                + "; ".join(triage.reasons[:5])
+                if triage
+                else None
+            ),
+            alert_id=alert.id,
+            source=alert.source,
+            severity=alert.severity.level.value,
+        )
+
+    def _apply(self, command: CaseCommand) -> list[TimelineEvent]:
+        """Apply one command to the case; returns the timeline entries it makes."""
+        assert self._case is not None
+        case = self._case
+        updates: dict[str, object] = {}
+        summary: str
+        kind: str
+        match command.kind:
+            case CaseCommandKind.NOTE:
+                kind, summary = TimelineKind.NOTE, command.text or ""
+            case CaseCommandKind.ASSIGN:
+                updates["assignee"] = command.assignee
+                kind, summary = TimelineKind.ASSIGNED, f"Assigned to {command.assignee}"
+            case CaseCommandKind.SET_SEVERITY:
+                if command.severity is None:
+                    return []
+                updates["severity"] = command.severity
+                self._state.severity_pinned = True
+                kind = TimelineKind.SEVERITY_CHANGED
+                summary = f"Severity {case.severity.value} → {command.severity.value}"
+            case CaseCommandKind.SET_STATE:
+                if command.state is None or command.state is CaseState.CLOSED:
+                    return []
+                updates["state"] = command.state
+                kind = TimelineKind.STATE_CHANGED
+                summary = f"State {case.state.value} → {command.state.value}"
+            case CaseCommandKind.ESCALATE:
+                updates["escalated"] = True
+                kind, summary = TimelineKind.ESCALATED, command.text or "Escalated"
+            case CaseCommandKind.CLOSE:
+                updates |= {"state": CaseState.CLOSED, "resolution": command.resolution}
+                kind = TimelineKind.STATE_CHANGED
+                resolution = command.resolution.value if command.resolution else "no resolution"
+                summary = f"Closed as {resolution}"
+        self._case = case.model_copy(update=updates)
+        reason = command.text if command.kind is not CaseCommandKind.NOTE else None
+        return [self._event(kind, command.actor, summary, reason=reason, command_id=command.id)]
+
+    def _tag(self) -> None:
+        assert self._case is not None
+        key = self._case.correlation_key
+        kind, _, value = key.partition(":")
+        shown = (
+            key
+            if kind in ("ip", "host")
+            else f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:12]}"
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.CASE_STATE.value_set(self._case.state.value),
+                sa.SEVERITY.value_set(self._case.severity.value),
+                sa.CORRELATION_KEY.value_set(sa.keyword(shown)),
+            ]
+        )
+
+    async def _start_playbooks(self, attach: AttachAlert) -> None:
+        assert self._case is not None
+        names = await workflow.execute_activity(
+            MATCH_PLAYBOOKS,
+            MatchRequest(alert=attach.alert, triage=attach.triage),
+            result_type=list[str],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+        )
+        for name in names:
+            if name in self._state.started_playbooks:
+                continue
+            self._state.started_playbooks.append(name)
+            child_id = f"{self._case.id}/playbook/{name}"
+            handle = await workflow.start_child_workflow(
+                f"playbook:{name}",
+                self._playbook_input(name, attach),
+                id=child_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+            self._children[child_id] = handle
+            started = self._event(
+                TimelineKind.PLAYBOOK_STARTED, "system", f"Playbook {name} started", playbook=name
+            )
+            await self._record_events([started])
+            self._watchers.add(asyncio.create_task(self._watch(name, child_id, handle)))
+
+    def _playbook_input(self, name: str, attach: AttachAlert) -> PlaybookStart:
+        assert self._case is not None
+        return PlaybookStart(
+            playbook=name,
+            case_id=self._case.id,
+            case_workflow_id=workflow.info().workflow_id,
+            alert=attach.alert,
+            triage=attach.triage,
+        )
+
+    async def _watch(self, name: str, child_id: str, handle: workflow.ChildWorkflowHandle) -> None:
+        """Record a playbook's failure on the timeline; the case carries on."""
+        try:
+            await handle
+        except Exception as error:
+            cause = getattr(error, "cause", None) or error
+            failed = self._event(
+                TimelineKind.PLAYBOOK_FAILED,
+                "system",
+                f"Playbook {name} failed",
+                reason=str(cause)[:500],
+                playbook=name,
+            )
+            await self._record_events([failed])
+        finally:
+            self._children.pop(child_id, None)
+
+    async def _record_events(self, events: list[TimelineEvent]) -> None:
+        assert self._case is not None
+        await workflow.execute_activity_method(
+            StoreActivities.record_case_changes,
+            CaseChanges(case=self._case, events=events),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    async def _end_quiet(self) -> None:
+        if self._case is None:
+            return
+        quiet = self._event(
+            TimelineKind.STATE_CHANGED,
+            "system",
+            "No new alerts for the correlation window: the next alert opens a new case",
+        )
+        await self._record_events([quiet])
