@@ -48,7 +48,7 @@ FILE_EXTENSIONS = frozenset(
 PLACEHOLDERS = frozenset({"", "-", "--", "?", "n/a", "na", "none", "null", "(null)", "unknown"})
 
 _REFANG = re.compile(
-    r"(?P<scheme>\bh(?:xx|XX)p(?P<s>[sS]?))"
+    r"(?P<scheme>\bhxxp(?P<s>s?))"
     r"|(?P<dot>\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})"
     r"|(?P<colon>\[:\])"
     r"|(?P<at>\[@\]|\(@\)|\[at\]|\(at\)|\{at\})",
@@ -56,7 +56,7 @@ _REFANG = re.compile(
 )
 _URL = re.compile(
     r"\b(?:" + "|".join(sorted(URL_SCHEMES, key=len, reverse=True)) + r")://"
-    r"[^\s<>\"'`{}|\\^]{1,4096}",
+    r"[^\s<>\"'`{}|\\^]{1," + str(MAX_URL_CHARS) + "}",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(
@@ -292,6 +292,7 @@ class _Found:
 
     @property
     def full(self) -> bool:
+        """Whether MAX_OBSERVABLES have been found."""
         return len(self.items) >= MAX_OBSERVABLES
 
     def add(self, *observables: Observable | None) -> None:
@@ -382,6 +383,7 @@ def _user_role(tokens: set[str]) -> ObservableRole:
 
 
 def _some(observable: Observable | None) -> list[Observable]:
+    """A list of the observable, or an empty list for None."""
     return [observable] if observable else []
 
 
@@ -410,7 +412,7 @@ def keyed_observable(key: str, value: Any) -> list[Observable]:
         default = Role.HOST if tokens & _HOST_WORDS else Role.RELATED
         return _some(ip_observable(value, _role_of(tokens, default)))
     if tokens & _HOST_WORDS:
-        return _some(host_observable(strip_port(value.strip())))
+        return _some(host_observable(strip_port(value.strip()), _role_of(tokens, Role.HOST)))
     if tokens & (_SOURCE_WORDS | _DEST_WORDS):
         return _some(ip_observable(value, _role_of(tokens, Role.RELATED)))
     return []

@@ -34,7 +34,7 @@ PARSERS: dict[str, Parser] = {
     "suricata": suricata.parse,
 }
 
-NDJSON_SOURCES = {"suricata"}
+NDJSON_SOURCES: frozenset[str] = frozenset({"suricata"})
 """Sources whose native body is NDJSON: one JSON document per line, parsed line by line."""
 
 

@@ -74,6 +74,7 @@ def _alert(
     link_fields: tuple[str, ...],
     context: ParseContext,
 ) -> Item:
+    """One element of `alerts`, with the group's context kept in its raw JSON."""
     labels = as_dict(alert.get("labels"))
     annotations = as_dict(alert.get("annotations"))
     alertname = text(labels.get("alertname"))

@@ -97,17 +97,18 @@ def _unwrap(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _severity(doc: dict[str, Any], rule: dict[str, Any]) -> SeverityInfo:
+    """The severity name, else the risk score, from the alert and then the summary rule."""
     name = first(doc, *SEVERITY) or rule.get("severity")
     if text(name):
         return severity_from_name(name)
     score = first(doc, *RISK_SCORE)
     score = rule.get("risk_score") if score is None else score
-    return severity_by_thresholds(score, RISK_SCORE_BANDS, Severity.CRITICAL) or (
-        severity_from_name(None)
-    )
+    by_score = severity_by_thresholds(score, RISK_SCORE_BANDS, Severity.CRITICAL)
+    return by_score or severity_from_name(None)
 
 
 def _alert(element: dict[str, Any], summary: dict[str, Any], context: ParseContext) -> Item:
+    """One ECS alert document; `summary` holds the summary body's fallbacks, if any."""
     doc = _unwrap(element)
     rule = as_dict(summary.get("rule"))
     description = first_text(doc, *DESCRIPTION, limit=DESCRIPTION_MAX)

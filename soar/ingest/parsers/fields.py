@@ -26,6 +26,8 @@ DESCRIPTION_MAX = 4000
 FIELD_MAX = 1024
 KEY_MAX = 256
 LIST_MAX = 50
+PATH_MAX_PARTS = 12
+ID_MAX = 64 * 1024
 
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -64,8 +66,11 @@ def get(document: Any, path: str) -> Any:
     `get(d, "kibana.alert.uuid")` finds `{"kibana": {"alert": {"uuid": ..}}}`,
     `{"kibana.alert.uuid": ..}` and mixes such as `{"kibana.alert": {"uuid": ..}}`,
     preferring the longest literal key. A numeric part indexes a list (`alerts.0.id`).
+    Paths of more than PATH_MAX_PARTS parts find nothing: each part may double the
+    number of key splits tried, so the bound keeps a hostile document cheap.
     """
-    return _get(document, path.split(".")) if path else None
+    parts = path.split(".") if path else []
+    return _get(document, parts) if 0 < len(parts) <= PATH_MAX_PARTS else None
 
 
 def _get(node: Any, parts: list[str]) -> Any:
@@ -205,6 +210,7 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _from_epoch(epoch: float) -> datetime | None:
+    """Seconds, milliseconds, microseconds or nanoseconds since 1970, told apart by size."""
     for scale in (1, 1e3, 1e6, 1e9):
         if abs(epoch) < 1e11 * scale:
             try:
@@ -259,7 +265,7 @@ def canonical_hash(value: Any, field: str) -> str:
 
 def native_key(*parts: Any) -> str | None:
     """Join the sender's id parts with `:`; None if any is missing. Long keys are hashed."""
-    texts = [text(part, 10 * KEY_MAX) for part in parts]
+    texts = [text(part, ID_MAX) for part in parts]
     if not all(texts):
         return None
     key = ":".join(t for t in texts if t)

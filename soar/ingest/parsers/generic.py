@@ -92,15 +92,18 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
 
 
 def _paths(key: str, context: ParseContext) -> tuple[str, ...]:
+    """Where to look for a model key: the configured path first, then the defaults."""
     mapped = context.field_map.get(key)
     return ((mapped,) if isinstance(mapped, str) and mapped else ()) + DEFAULT_PATHS[key]
 
 
 def _value(item: dict[str, Any], key: str, context: ParseContext) -> Any:
+    """The first value found for a model key."""
     return first(item, *_paths(key, context))
 
 
 def _severity(value: Any) -> SeverityInfo:
+    """A severity word, or a number read as an OCSF severity_id."""
     score = number(value)
     if score is None:
         return severity_from_name(value)
@@ -109,6 +112,8 @@ def _severity(value: Any) -> SeverityInfo:
 
 
 def _alert(item: dict[str, Any], context: ParseContext) -> Alert:
+    """One alert object of the body."""
+
     def value(key: str) -> Any:
         return _value(item, key, context)
 

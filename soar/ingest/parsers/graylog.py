@@ -64,6 +64,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
 
 
 def _severity(priority: Any) -> SeverityInfo:
+    """By the event priority number, else as a severity word."""
     score = number(priority)
     level = PRIORITIES.get(int(score)) if score is not None else None
     if level is None:

@@ -53,8 +53,8 @@ ACTION = "service.action."
 def parse(document: Any, context: ParseContext) -> list[Item]:
     """One alert per finding, enveloped or bare."""
     document = require_dict(document)
-    enveloped = isinstance(document.get("detail"), dict)
-    finding = document["detail"] if enveloped else document
+    enveloped = "detail" in document
+    finding = require_dict(document["detail"], "detail") if enveloped else document
     prefix = "detail." if enveloped else ""
     kind = text(finding.get("type"))
     title = title_text(finding.get("title")) or title_text(kind)
@@ -63,6 +63,8 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
     description = text(finding.get("description"), DESCRIPTION_MAX)
     finding_id = text(finding.get("id"))
     region = text(finding.get("region")) or text(document.get("region"))
+    severity = finding.get("severity")
+    time = first_time(finding, "createdAt", "updatedAt") or first_time(document, "time")
     return [
         make_alert(
             source=context.source,
@@ -70,13 +72,9 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
             title=title,
             description=description,
             rule=Rule(name=kind),
-            severity=severity_by_thresholds(
-                finding.get("severity"), SEVERITY_BANDS, Severity.CRITICAL
-            )
-            or severity_from_name(finding.get("severity")),
-            time=first_time(finding, "createdAt", "updatedAt")
-            or first_time(document, "time")
-            or now_utc(),
+            severity=severity_by_thresholds(severity, SEVERITY_BANDS, Severity.CRITICAL)
+            or severity_from_name(severity),
+            time=time or now_utc(),
             link=console_link(region, finding_id),
             observables=collect_observables(
                 _action_observables(finding),
@@ -101,10 +99,12 @@ def console_link(region: str | None, finding_id: str | None) -> str | None:
 
 
 def _remote_ips(details: Any, role: ObservableRole) -> list[Observable | None]:
+    """The IPv4 and IPv6 address of an action's `remoteIpDetails`."""
     return [ip_observable(get(details, path), role) for path in REMOTE_IP]
 
 
 def _action_observables(finding: dict[str, Any]) -> list[Observable | None]:
+    """Observables of `service.action`, whichever action types it holds."""
     connection = get(finding, ACTION + "networkConnectionAction")
     direction = text(get(connection, "connectionDirection")) or ""
     remote_role = (
@@ -128,6 +128,7 @@ def _action_observables(finding: dict[str, Any]) -> list[Observable | None]:
 
 
 def _resource_observables(finding: dict[str, Any]) -> list[Observable | None]:
+    """The affected instance (id and private IPs) and the IAM user of the access key."""
     resource = as_dict(finding.get("resource"))
     interfaces = as_list(get(resource, "instanceDetails.networkInterfaces"))[:50]
     return [

@@ -71,6 +71,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
 
 
 def _status(value: Any, resolved: str) -> AlertStatus:
+    """RESOLVED when the status word is `resolved` (case-insensitive), else FIRING."""
     status = text(value, KEY_MAX) or ""
     return AlertStatus.RESOLVED if status.lower() == resolved else AlertStatus.FIRING
 
@@ -142,6 +143,7 @@ def _entity(entity: dict[str, Any]) -> list[Observable | None]:
 
 
 def _graph_alert(alert: dict[str, Any], context: ParseContext) -> Item:
+    """One Graph security `alerts_v2` alert."""
     title = title_text(alert.get("title"))
     if not title:
         raise ParseError("missing alert title", "title")

@@ -48,6 +48,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
 
 
 def _event(event: dict[str, Any], context: ParseContext) -> Item:
+    """One EVE event: an Alert for `alert` events, SKIPPED for every other type."""
     event_type = event.get("event_type")
     if not isinstance(event_type, str):
         raise ParseError("missing event type", "event_type")
@@ -85,6 +86,7 @@ def _event(event: dict[str, Any], context: ParseContext) -> Item:
 
 
 def _severity(value: Any) -> SeverityInfo:
+    """Suricata's 1 (most severe) to 255 scale: 1 high, 2 medium, 3 low, then informational."""
     score = number(value)
     if score is None:
         return SeverityInfo(level=Severity.MEDIUM, original=text(value, KEY_MAX))
@@ -93,6 +95,7 @@ def _severity(value: Any) -> SeverityInfo:
 
 
 def _http_observables(event: dict[str, Any]) -> list[Observable]:
+    """The HTTP host, the request URL made absolute, and indicators inside the URL."""
     hostname = text(get(event, "http.hostname"), KEY_MAX)
     host = ip_observable(hostname, Destination) or domain_observable(hostname, Destination)
     url = text(get(event, "http.url"))

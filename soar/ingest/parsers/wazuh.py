@@ -90,6 +90,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
 
 
 def _severity(alert: dict[str, Any], wrapper: dict[str, Any]) -> SeverityInfo:
+    """By `rule.level`, else by the Shuffle wrapper's 1|2|3, else medium."""
     by_level = severity_by_thresholds(get(alert, "rule.level"), LEVEL_BANDS, Severity.CRITICAL)
     if by_level:
         return by_level

@@ -153,3 +153,28 @@ def test_lone_surrogates_never_reach_the_model(parse_one: Parse) -> None:
     assert [o.value for o in alert.observables] == ["u?"]
     assert alert.raw == {"title": "bad ? title", "user": "u?", "x": "?"}
     alert.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-22T10:05:00Z", datetime(2026, 11, 22, 10, 5, tzinfo=UTC)),
+        ("2026-11-22T11:05:00+0100", datetime(2026, 11, 22, 10, 5, tzinfo=UTC)),
+        ("2026-11-22T10:05:00.123456789+00:00", datetime(2026, 11, 22, 10, 5, 0, 123456, UTC)),
+        ("2026-11-22 10:05:00", datetime(2026, 11, 22, 10, 5, tzinfo=UTC)),
+        (1763805000, datetime(2025, 11, 22, 9, 50, tzinfo=UTC)),
+        (1763805000.5, datetime(2025, 11, 22, 9, 50, 0, 500000, UTC)),
+        ("1763805000000", datetime(2025, 11, 22, 9, 50, tzinfo=UTC)),
+        (1763805000000000, datetime(2025, 11, 22, 9, 50, tzinfo=UTC)),
+    ],
+)
+def test_time_formats(parse_one: Parse, value: object, expected: datetime) -> None:
+    assert parse_one("generic", {"title": "t", "time": value}).time == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "yesterday", True, 1e300]
+)
+def test_unusable_times_fall_back_to_now(parse_one: Parse, value: object) -> None:
+    before = datetime.now(UTC)
+    assert parse_one("generic", {"title": "t", "time": value}).time >= before

@@ -43,7 +43,7 @@ def test_node_source_is_never_an_observable(parse_one: Parse) -> None:
         },
     )
     assert [(o.type.value, o.value, o.role.value) for o in alert.observables] == [
-        ("hostname", "web-3", "host")
+        ("hostname", "web-3", "destination")
     ]
 
 

@@ -149,6 +149,9 @@ def test_unmappable(parse: Parse) -> None:
     with pytest.raises(ParseError) as enveloped:
         parse("guardduty", {"detail": {"severity": 5}})
     assert enveloped.value.field == "detail.title"
+    with pytest.raises(ParseError) as no_detail:
+        parse("guardduty", {"detail-type": "GuardDuty Finding", "detail": "oops"})
+    assert no_detail.value.field == "detail"
     with pytest.raises(ParseError) as bare:
         parse("guardduty", {"severity": 5})
     assert bare.value.field == "title"
