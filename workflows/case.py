@@ -192,7 +192,8 @@ class CaseWorkflow:
         if self._case is None:
             return
         for command in commands:
-            if command.id in self._seen_commands:
+            addressed_to = command.data.get("case_id")
+            if command.id in self._seen_commands or addressed_to not in (None, self._case.id):
                 continue
             self._seen_commands.add(command.id)
             events.extend(self._apply(command))

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from soar import __version__
-from soar.api import alerts, health, webhooks
+from soar.api import alerts, approvals, cases, health, webhooks
 from soar.api.deps import Services
 from soar.api.errors import error_response
 
@@ -36,5 +36,7 @@ def create_app(svc: Services) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(webhooks.router)
     app.include_router(alerts.router)
+    app.include_router(cases.router)
+    app.include_router(approvals.router)
     app.include_router(health.router)
     return app

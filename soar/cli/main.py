@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from soar.cli import alerts, doctor, sources
+from soar.cli import alerts, approvals, cases, doctor, sources
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
 from soar.settings import Settings, TemporalSettings, config_path, load_settings
@@ -22,6 +22,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(cases.app, name="cases")
+app.add_typer(approvals.app, name="approvals")
+app.command("approve")(approvals.approve)
+app.command("deny")(approvals.deny)
 app.command("sources")(sources.show_sources)
 app.command("doctor")(doctor.doctor)
 

@@ -1,0 +1,229 @@
+"""`soar cases list|show`: cases through the running operator API, like any other client.
+
+Almost every string shown here comes, in the end, from whoever can send an alert, so
+nothing from the API is ever parsed as Rich markup: values go into tables as `Text`.
+The small rendering helpers are shared with `soar approvals`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
+from urllib.parse import quote
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from soar.alerts.models import Severity
+from soar.cases.models import CaseState
+from soar.cli.operator_client import ApiError, OperatorClient
+from soar.settings import load_settings
+
+app = typer.Typer(help="List and show cases.", no_args_is_help=True)
+
+ApiUrl = Annotated[str | None, typer.Option(help="Base URL of the API (default from config).")]
+
+
+def cell(value: object) -> Text:
+    """A table cell showing `value` literally; a dim dash when there is nothing."""
+    if value is None or value == "":
+        return Text("-", style="dim")
+    return Text(str(value))
+
+
+def when(value: str | None) -> Text:
+    """An API timestamp (ISO 8601, UTC) as `YYYY-MM-DD HH:MM:SS`."""
+    if not value:
+        return cell(None)
+    try:
+        return Text(datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S"))
+    except ValueError:
+        return cell(value)
+
+
+def fail(error: ApiError) -> NoReturn:
+    """Print the API's answer (it may quote untrusted input, so literally) and exit 1."""
+    Console(stderr=True).print(Text.assemble(("error: ", "red"), str(error)))
+    raise typer.Exit(1)
+
+
+def fetch(path: str, url: str | None, **params: Any) -> Any:
+    """GET an operator API path, or fail the command with the API's message."""
+    try:
+        return OperatorClient(load_settings(), url).get(path, **params)
+    except ApiError as error:
+        fail(error)
+
+
+def path_part(value: str) -> str:
+    """An id made safe to put in a URL path."""
+    return quote(value, safe="")
+
+
+@app.command("list")
+def list_cases(
+    state: Annotated[CaseState | None, typer.Option(help="Only cases in this state.")] = None,
+    severity: Annotated[Severity | None, typer.Option(help="Only this severity.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Only cases assigned to this user.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    url: ApiUrl = None,
+) -> None:
+    """Cases, most recently updated first."""
+    cases = fetch(
+        "/api/cases",
+        url,
+        state=state.value if state else None,
+        severity=severity.value if severity else None,
+        assignee=assignee,
+        limit=limit,
+    )
+    table = Table("id", "state", "severity", "alerts", "assignee", "key", "title", "updated")
+    for case in cases:
+        table.add_row(
+            cell(case["id"]),
+            cell(case["state"]),
+            cell(case["severity"]),
+            cell(case["alert_count"]),
+            cell(case.get("assignee")),
+            cell(case["correlation_key"]),
+            cell(case["title"]),
+            when(case["updated_at"]),
+        )
+    Console().print(table)
+
+
+def _header(case: dict[str, Any]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    state = case["state"] + (f" ({case['resolution']})" if case.get("resolution") else "")
+    rows: list[tuple[str, Text]] = [
+        ("Case", cell(case["id"])),
+        ("Title", cell(case["title"])),
+        ("State", cell(state)),
+        ("Severity", cell(case["severity"])),
+        ("Assignee", cell(case.get("assignee"))),
+        ("Correlation key", cell(case["correlation_key"])),
+        ("Alerts", cell(case["alert_count"])),
+        ("Escalated", cell("yes" if case.get("escalated") else "no")),
+        ("Tags", cell(", ".join(case.get("tags", [])))),
+        ("Created", when(case["created_at"])),
+        ("Updated", when(case["updated_at"])),
+    ]
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def _alerts(case: dict[str, Any]) -> Table:
+    shown = len(case["alerts"])
+    title = f"Alerts ({shown} most recent of {case['alert_count']})"
+    table = Table("time", "severity", "source", "status", "title", "id", title=title)
+    for alert in case["alerts"]:
+        table.add_row(
+            when(alert["time"]),
+            cell(alert["severity"]),
+            cell(alert["source"]),
+            cell(alert["status"]),
+            cell(alert["title"]),
+            cell(alert["id"]),
+        )
+    return table
+
+
+def _observables(case: dict[str, Any]) -> Table:
+    table = Table("type", "value", "role", title="Observables")
+    for observable in case["observables"]:
+        table.add_row(
+            cell(observable["type"]), cell(observable["value"]), cell(observable.get("role"))
+        )
+    return table
+
+
+def _timeline(case: dict[str, Any]) -> Table:
+    table = Table("time", "kind", "actor", "summary", "reason", title="Timeline")
+    for event in case["timeline"]:
+        table.add_row(
+            when(event["at"]),
+            cell(event["kind"]),
+            cell(event["actor"]),
+            cell(event["summary"]),
+            cell(event.get("reason")),
+        )
+    return table
+
+
+def decisions_cell(approval: dict[str, Any]) -> Text:
+    """Who decided what on a request, one decision per line, with the reasons."""
+    lines = [
+        f"{d['user']}: {d['decision']}" + (f" ({d['reason']})" if d.get("reason") else "")
+        for d in approval["decisions"]
+    ]
+    return cell("\n".join(lines))
+
+
+def _approvals(case: dict[str, Any]) -> Table:
+    table = Table(
+        "id", "state", "action", "target", "quorum", "decisions", "expires", title="Approvals"
+    )
+    for approval in case["approvals"]:
+        table.add_row(
+            cell(approval["id"]),
+            cell(approval["state"]),
+            cell(approval["action"]),
+            cell(approval["target"]),
+            cell(approval["quorum"]),
+            decisions_cell(approval),
+            when(approval["expires_at"]),
+        )
+    return table
+
+
+def _actions(case: dict[str, Any]) -> Table:
+    table = Table(
+        "id",
+        "action",
+        "target",
+        "actuator",
+        "state",
+        "detail",
+        "applied",
+        "reverted",
+        title="Containment actions",
+    )
+    for action in case["actions"]:
+        command = action["command"]
+        table.add_row(
+            cell(action["id"]),
+            cell(command["action"]),
+            cell(f"{command['target']['type']} {command['target']['value']}"),
+            cell(action.get("actuator")),
+            cell(action["state"]),
+            cell(action.get("detail")),
+            when(action.get("applied_at")),
+            when(action.get("reverted_at")),
+        )
+    return table
+
+
+@app.command("show")
+def show(case_id: str, url: ApiUrl = None) -> None:
+    """A case: its header, alerts, observables, timeline, approvals and actions."""
+    case = fetch(f"/api/cases/{path_part(case_id)}", url)
+    console = Console()
+    console.print(_header(case))
+    sections = [
+        ("alerts", _alerts),
+        ("observables", _observables),
+        ("timeline", _timeline),
+        ("approvals", _approvals),
+        ("actions", _actions),
+    ]
+    for key, render in sections:
+        console.print()
+        if case[key]:
+            console.print(render(case))
+        else:
+            console.print(Text(f"No {key}.", style="dim"))
