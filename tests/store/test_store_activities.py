@@ -12,6 +12,7 @@ from soar.containment.models import ActionState
 from soar.store.activities import (
     AlertNotRecordedError,
     AttachAlertInput,
+    CaseChanges,
     CountContainmentsInput,
     StoreActivities,
 )
@@ -60,6 +61,7 @@ async def test_all_lists_every_activity(store: Store) -> None:
         "record_alert",
         "attach_alert_to_case",
         "record_case",
+        "record_case_changes",
         "record_timeline_event",
         "record_approval",
         "record_action",
@@ -91,3 +93,18 @@ def test_inputs_survive_the_pydantic_data_converter(value: BaseModel) -> None:
     converter = pydantic_data_converter.payload_converter
     [decoded] = converter.from_payloads(converter.to_payloads([value]), [type(value)])
     assert decoded == value
+
+
+async def test_case_changes_are_recorded_in_one_call(store: Store) -> None:
+    alert = factories.alert("batch-1")
+    await store.upsert_alert(alert)
+    case = factories.case("case-batch")
+    events = [factories.event(f"ev-{n}", case.id, minutes=n) for n in range(3)]
+    changes = CaseChanges(case=case, events=events, alert_ids=[alert.id])
+    activities = StoreActivities(store)
+    await activities.record_case_changes(changes)
+    await activities.record_case_changes(changes)
+    detail = await store.get_case_detail(case.id)
+    assert detail is not None
+    assert [e.id for e in detail.timeline] == [e.id for e in events]
+    assert [a.id for a in detail.alerts] == [alert.id]
