@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from soar import __version__
 from soar.api import alerts, approvals, cases, health, webhooks
@@ -14,7 +15,7 @@ from soar.api.errors import error_response
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    codes = {401: "unauthorized", 404: "not_found", 409: "conflict"}
+    codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
     return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
 
 

@@ -57,6 +57,4 @@ async def record_refusal(
     store: TimelineWriter, approval: ApprovalRequest, request: DecisionRequest, message: str
 ) -> None:
     """Write a refused decision to the case's timeline (kind `approval_refused`)."""
-    await store.add_timeline_event(
-        refusal_event(approval, request, message, at=datetime.now(UTC))
-    )
+    await store.add_timeline_event(refusal_event(approval, request, message, at=datetime.now(UTC)))
