@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -132,15 +133,16 @@ async def drive(
     return count / elapsed, latencies, queued
 
 
-async def running_alert_workflows(client: Client) -> int:
-    """Alert workflows that have run their first task (they set AlertStatus)."""
-    count = await client.count_workflows(
-        "WorkflowType = 'AlertWorkflow' AND AlertStatus = 'firing'"
-    )
-    return count.count
+def recorded_alerts(data_dir: Path, run: str) -> int:
+    """Alerts of this run that their workflow has recorded in the case store."""
+    with sqlite3.connect(data_dir / "soar.sqlite3") as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM alerts WHERE dedup_key LIKE ?", (f"generic:{run}-%",)
+        ).fetchone()
+    return int(count)
 
 
-async def measure(args: argparse.Namespace, base: str, address: str) -> None:
+async def measure(args: argparse.Namespace, base: str, address: str, data_dir: Path) -> None:
     """Ceiling, steady ingest, then the burst; prints each figure as it is measured."""
     await wait_ready(base)
     print(f"stack up: API {base}, Temporal {address}")
@@ -156,26 +158,25 @@ async def measure(args: argparse.Namespace, base: str, address: str) -> None:
     print(f"ratio to ceiling: {rate / top:.2f}")
     if not args.burst:
         return
-    client = await Client.connect(address)
-    before = await running_alert_workflows(client)
+    run = uuid.uuid4().hex[:8]
     began = time.perf_counter()
     burst_rate, burst_latencies, burst_queued = await drive(
-        base, uuid.uuid4().hex[:8], args.burst, args.burst_concurrency
+        base, run, args.burst, args.burst_concurrency
     )
     sent = time.perf_counter() - began
     print(
         f"burst: {args.burst} alerts accepted in {sent:.1f} s ({burst_rate:.0f}/s, "
         f"p99 {percentile(burst_latencies, 0.99) * 1000:.0f} ms), {burst_queued} queued"
     )
-    while (await running_alert_workflows(client)) - before < args.burst:
+    while recorded_alerts(data_dir, run) < args.burst:
         if time.perf_counter() - began > args.drain_timeout:
             print("burst: drain timed out")
             break
         await asyncio.sleep(0.5)
-    done = (await running_alert_workflows(client)) - before
+    done = recorded_alerts(data_dir, run)
     total = time.perf_counter() - began
     print(
-        f"burst: {done}/{args.burst} alerts reached and ran their workflow; drain took "
+        f"burst: {done}/{args.burst} alerts recorded by their workflow; drain took "
         f"{total - sent:.1f} s after the last 202 ({total:.1f} s in all)"
     )
 
@@ -196,7 +197,9 @@ def main(args: argparse.Namespace) -> None:
     soar = Path(sys.executable).parent / "soar"
     process = subprocess.Popen([str(soar), "up"], env=env, stdout=subprocess.DEVNULL)
     try:
-        asyncio.run(measure(args, f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}"))
+        asyncio.run(
+            measure(args, f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", data_dir)
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)

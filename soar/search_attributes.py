@@ -6,7 +6,12 @@ Never put secrets or personal data here: search attributes are stored unencrypte
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from typing import TYPE_CHECKING
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair
+
+if TYPE_CHECKING:
+    from soar.alerts.models import Alert
 
 SEVERITY = SearchAttributeKey.for_keyword("Severity")
 SOURCE = SearchAttributeKey.for_keyword("Source")
@@ -23,3 +28,13 @@ KEYWORD_MAX = 255
 def keyword(value: str | None) -> str:
     """Clip a value to what a Keyword attribute should carry."""
     return (value or "")[:KEYWORD_MAX]
+
+
+def alert_attributes(alert: Alert) -> list[SearchAttributePair[str]]:
+    """Severity, Source, Rule and AlertStatus of an alert: set at start, upserted on change."""
+    return [
+        SearchAttributePair(SEVERITY, alert.severity.level.value),
+        SearchAttributePair(SOURCE, keyword(alert.source)),
+        SearchAttributePair(RULE, keyword(alert.rule.name or alert.title)),
+        SearchAttributePair(ALERT_STATUS, alert.status.value),
+    ]

@@ -199,7 +199,7 @@ class CaseWorkflow:
             events.extend(self._apply(command))
         self._case = self._case.model_copy(update={"updated_at": workflow.now()})
         self._tag()
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             StoreActivities.record_case_changes,
             CaseChanges(case=self._case, events=events, alert_ids=new_alert_ids),
             start_to_close_timeout=STORE_TIMEOUT,
@@ -306,7 +306,7 @@ class CaseWorkflow:
 
     async def _start_playbooks(self, attach: AttachAlert) -> None:
         assert self._case is not None
-        names = await workflow.execute_activity(
+        names = await workflow.execute_local_activity(
             MATCH_PLAYBOOKS,
             MatchRequest(alert=attach.alert, triage=attach.triage),
             result_type=list[str],
@@ -360,7 +360,7 @@ class CaseWorkflow:
 
     async def _record_events(self, events: list[TimelineEvent]) -> None:
         assert self._case is not None
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             StoreActivities.record_case_changes,
             CaseChanges(case=self._case, events=events),
             start_to_close_timeout=STORE_TIMEOUT,

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
+from soar import search_attributes as sa
 from soar.alerts.models import Alert, AlertStatus
 from soar.ingest.spool import Spool
 from workflows.alert import AlertWorkflow, AlertWorkflowInput
@@ -74,11 +80,20 @@ class AlertStarter:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 start_signal="resolve" if resolved else None,
                 start_signal_args=[alert] if resolved else [],
+                search_attributes=TypedSearchAttributes(sa.alert_attributes(alert)),
                 rpc_timeout=self.rpc_timeout,
             )
         except WorkflowAlreadyStartedError:
             return True
         return not _was_started(handle)
+
+
+def _log_failures(errors: list[Exception]) -> None:
+    """Temporal being away is expected; anything else is a bug worth a traceback."""
+    unexpected = [e for e in errors if not isinstance(e, RPCError | RuntimeError)]
+    if unexpected:
+        log.error("unexpected error starting alert workflows", exc_info=unexpected[0])
+    log.warning("could not reach Temporal; spooled %d alert(s)", len(errors))
 
 
 class AlertSubmitter:
@@ -110,12 +125,7 @@ class AlertSubmitter:
             a for a, outcome in zip(alerts, outcomes, strict=True) if isinstance(outcome, Exception)
         ]
         if failed:
-            first_error = next(o for o in outcomes if isinstance(o, Exception))
-            log.warning(
-                "Temporal unavailable (%s); spooling %d alert(s)",
-                type(first_error).__name__,
-                len(failed),
-            )
+            _log_failures([o for o in outcomes if isinstance(o, Exception)])
             await self.spool.put_many(failed)
         return [
             Accepted(

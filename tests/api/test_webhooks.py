@@ -99,7 +99,7 @@ async def test_batch_of_200_with_one_broken_accepts_199(
 
 
 async def test_recorded_alert_is_served_by_the_operator_api(api: httpx.AsyncClient) -> None:
-    body = generic_alert(title="Operator sees <b>this</b>")
+    body = generic_alert(title="Operator sees <b>this</b>", time="2030-01-01T00:00:00Z")
     accepted = (await api.post("/webhooks/generic", json=body, headers=bearer())).json()
     alert_id = accepted["accepted"][0]["alert_id"]
     operator = {"Authorization": f"Bearer {API_TOKEN}"}
