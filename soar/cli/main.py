@@ -97,6 +97,9 @@ def up(
     tls_cert: TlsCert = None,
     tls_key: TlsKey = None,
     api_key: ApiKey = None,
+    one_process: Annotated[
+        bool, typer.Option(help="Run the worker inside this process instead of its own.")
+    ] = False,
 ) -> None:
     """Run everything: embedded Temporal (unless --temporal-address), worker and API."""
     path = config_path()
@@ -107,7 +110,10 @@ def up(
         for name, url in webhook_urls(settings).items():
             console.print(f"  {name:13} {url}", soft_wrap=True)
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
-    _run(settings, stack.Parts(temporal=settings.temporal.embedded, worker=True, api=True))
+    parts = stack.Parts(
+        temporal=settings.temporal.embedded, worker=True, api=True, worker_process=not one_process
+    )
+    _run(settings, parts)
 
 
 @app.command()

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ from soar.store.db import Store
 log = logging.getLogger(__name__)
 
 CONNECT_RETRY_SECONDS = 2.0
+WORKER_NICENESS = 10
 
 
 class _ApiServer(uvicorn.Server):
@@ -42,6 +45,7 @@ class Parts:
     temporal: bool
     worker: bool
     api: bool
+    worker_process: bool = False
 
 
 async def _connect_when_available(settings: Settings, stop: asyncio.Event) -> Client | None:
@@ -54,6 +58,51 @@ async def _connect_when_available(settings: Settings, stop: asyncio.Event) -> Cl
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), CONNECT_RETRY_SECONDS)
     return None
+
+
+async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
+    """Run the worker in its own process, so workflow code and the API each get a core
+    (one Python process uses one core at a time), at a lower CPU priority."""
+    temporal = settings.temporal
+    chosen = {
+        "ADDRESS": temporal.target(),
+        "NAMESPACE": temporal.namespace,
+        "TASK_QUEUE": temporal.task_queue,
+        "TLS_CERT": temporal.tls_cert,
+        "TLS_KEY": temporal.tls_key,
+        "TLS_CA": temporal.tls_ca,
+        "API_KEY": temporal.api_key.get_secret_value() if temporal.api_key else None,
+    }
+    env = os.environ | {"SOAR_DATA_DIR": str(settings.data_dir)}
+    env |= {f"SOAR_TEMPORAL__{name}": str(value) for name, value in chosen.items() if value}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "soar",
+        "worker",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        preexec_fn=_lower_priority,
+    )
+
+
+def _lower_priority() -> None:
+    """Taking alerts in comes first: in a burst the worker yields the CPU to the API and
+    catches up after (nothing is lost either way; this only orders the work)."""
+    os.nice(WORKER_NICENESS)
+
+
+async def _stop_process(process: asyncio.subprocess.Process, grace_seconds: float = 30) -> None:
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), grace_seconds)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
 
 
 async def run(
@@ -86,7 +135,11 @@ async def run(
         await store.migrate()
         cleanup.push_async_callback(store.close)
         tasks: list[asyncio.Task[object]] = []
-        if parts.worker:
+        if parts.worker and parts.worker_process:
+            child = await _spawn_worker(settings)
+            cleanup.push_async_callback(_stop_process, child)
+            tasks.append(asyncio.create_task(child.wait(), name="worker"))
+        elif parts.worker:
             client = await _connect_when_available(settings, stop)
             if client is None:
                 return

@@ -8,8 +8,10 @@ timeout) rather than failing on a lock upgrade.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, delete, func, select, update
@@ -64,6 +66,20 @@ class Repository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction. On SQLite, writers of this process take turns: SQLite
+        has one writer at a time, and a deferred transaction that must upgrade to a write
+        lock fails at once with "database is locked" instead of waiting."""
+        bind = self._sessions.kw.get("bind")
+        serial = bind is not None and bind.dialect.name == "sqlite"
+        async with contextlib.AsyncExitStack() as stack:
+            if serial:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self._sessions.begin())
+            yield session
 
     # Writes
 
@@ -71,7 +87,7 @@ class Repository:
         """Record an alert; a redelivery updates it and keeps its case unless `case_id` is given."""
         now = datetime.now(UTC)
         observables = mapping.alert_observable_rows(alert)
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await upsert(
                 session,
                 ALERTS,
@@ -89,7 +105,7 @@ class Repository:
 
     async def attach_alert(self, alert_id: str, case_id: str) -> bool:
         """Link a recorded alert to a case. False when the alert is not recorded (yet)."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             result = await session.execute(
                 update(ALERTS)
                 .where(ALERTS.c.id == alert_id)
@@ -99,13 +115,13 @@ class Repository:
 
     async def upsert_case(self, case: Case) -> None:
         """Record a case snapshot unless a newer one is stored; add its observables."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
             await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
 
     async def add_timeline_event(self, event: TimelineEvent) -> None:
         """Record a timeline entry once; an entry with the same id is left as first written."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await insert_missing(session, TIMELINE, [mapping.timeline_row(event)])
 
     async def upsert_approval(self, request: ApprovalRequest) -> None:
@@ -114,13 +130,13 @@ class Repository:
         A decision, once recorded, is never rewritten: there is at most one per
         (approval, user), and the first one written stands.
         """
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await upsert(session, APPROVALS, [mapping.approval_row(request)], only_if=_not_reopened)
             await insert_missing(session, DECISIONS, mapping.decision_rows(request))
 
     async def upsert_action(self, action: ContainmentAction) -> None:
         """Record the latest state of a containment action."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await upsert(session, ACTIONS, [mapping.action_row(action)])
 
     # Reads
