@@ -20,13 +20,19 @@ from soar.store.activities import StoreActivities
 from soar.store.db import Store
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
+from workflows.sdk.activities import PlaybookActivities
+from workflows.sdk.discovery import discover_playbooks
+from workflows.sdk.spec import PlaybookSpec
 
 WORKFLOWS: list[type] = [AlertWorkflow, CaseWorkflow]
 
 
-def product_activities(settings: Settings, store: Store) -> list[Callable[..., Any]]:
-    """Every activity of the product, bound to the settings and the store."""
+def product_activities(
+    settings: Settings, store: Store, playbooks: Sequence[PlaybookSpec]
+) -> list[Callable[..., Any]]:
+    """Every activity of the product, bound to the settings, the store and the playbooks."""
     inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
+    enrichers = build_enricher_registry(settings.enrichment)
 
     async def containments_last_hour() -> int:
         return await store.count_containments_since(datetime.now(UTC) - timedelta(hours=1))
@@ -40,9 +46,10 @@ def product_activities(settings: Settings, store: Store) -> list[Callable[..., A
     )
     return [
         *StoreActivities(store).all(),
-        *TriageActivities(inventory, build_enricher_registry(settings.enrichment)).all(),
+        *TriageActivities(inventory, enrichers).all(),
         *CorrelationActivities(settings.correlation, settings.temporal.task_queue).all(),
         *containment.all(),
+        *PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers).all(),
     ]
 
 
@@ -54,10 +61,12 @@ def build_worker(
     extra_activities: Sequence[Callable[..., Any]] = (),
     extra_workflows: Sequence[type] = (),
 ) -> Worker:
-    """A worker for the configured task queue, sharing one store between activities."""
+    """A worker for the configured task queue: the product's workflows, every discovered
+    playbook (built-in and from the `soar.playbooks` entry point group), one store."""
+    playbooks = discover_playbooks()
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[*WORKFLOWS, *extra_workflows],
-        activities=[*product_activities(settings, store), *extra_activities],
+        workflows=[*WORKFLOWS, *(spec.workflow for spec in playbooks), *extra_workflows],
+        activities=[*product_activities(settings, store, playbooks), *extra_activities],
     )

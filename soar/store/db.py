@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.schema import CreateSchema
@@ -29,6 +31,7 @@ SQLITE_PRAGMAS = {
 for the lock for up to five seconds instead of failing, and foreign keys are enforced."""
 
 MIGRATION_LOCK_KEY = 0x50A12C0DE
+MIGRATE_ATTEMPTS = 5
 """PostgreSQL advisory lock held while migrating, so that several processes starting
 at once (worker, API, bot) upgrade the schema one after the other."""
 
@@ -80,7 +83,22 @@ class Store(Repository):
         super().__init__(async_sessionmaker(self.engine, expire_on_commit=False))
 
     async def migrate(self) -> None:
-        """Bring the schema up to the newest migration; a no-op when it is there already."""
+        """Bring the schema up to the newest migration; a no-op when it is there already.
+
+        PostgreSQL serialises concurrent migrations with an advisory lock. SQLite has no
+        such lock: when two processes (`soar worker` and `soar api`) start on a new file
+        at once, the loser fails on a table the winner just made, and simply tries again.
+        """
+        for attempt in range(MIGRATE_ATTEMPTS):
+            try:
+                await self._migrate_once()
+                return
+            except OperationalError:
+                if self.engine.dialect.name != "sqlite" or attempt == MIGRATE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5)
+
+    async def _migrate_once(self) -> None:
         async with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 await connection.execute(

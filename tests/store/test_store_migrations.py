@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -80,3 +83,22 @@ async def test_downgrade_then_upgrade_again(store: Store) -> None:
     await store.migrate()
     async with store.engine.connect() as connection:
         assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
+
+
+async def test_two_processes_migrating_a_new_sqlite_file_both_succeed(tmp_path: Path) -> None:
+    """`soar worker` and `soar api` may start at once on a fresh data directory."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
+    script = (
+        "import asyncio, sys\n"
+        "from soar.store.db import Store\n"
+        "async def main():\n"
+        "    store = Store(sys.argv[1])\n"
+        "    await store.migrate()\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+    )
+    processes = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", script, url) for _ in range(4)
+    ]
+    codes = [await process.wait() for process in processes]
+    assert codes == [0, 0, 0, 0]

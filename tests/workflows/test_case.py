@@ -1,4 +1,6 @@
-"""Correlation into cases on the real Temporal dev server, real worker and real SQLite."""
+"""Correlation into cases on the real Temporal dev server, real worker and real SQLite.
+
+The alerts here are low-severity address-only alerts: no built-in playbook triggers."""
 
 from __future__ import annotations
 
@@ -9,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio import activity
 from temporalio.client import Client
 
 from soar.alerts.models import Alert
-from soar.cases.activities import MATCH_PLAYBOOKS, MatchRequest
 from soar.cases.correlation import CorrelationSettings, case_workflow_id
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.ingest.parsers import get_parser
@@ -26,12 +26,6 @@ from soar.store.db import Store
 from tests.conftest import make_settings
 
 
-@activity.defn(name=MATCH_PLAYBOOKS)
-async def no_playbooks(request: MatchRequest) -> list[str]:
-    """This module tests correlation alone: no playbook is installed."""
-    return []
-
-
 @pytest.fixture
 async def starter(
     temporal_client: Client, store: Store, tmp_path: Path
@@ -41,7 +35,7 @@ async def starter(
         temporal=TemporalSettings(task_queue=f"cases-{uuid.uuid4().hex[:8]}"),
         correlation=CorrelationSettings(case_history_limit=150),
     )
-    worker = build_worker(temporal_client, settings, store, extra_activities=[no_playbooks])
+    worker = build_worker(temporal_client, settings, store)
     async with worker:
         yield build_starter(temporal_client, settings)
 

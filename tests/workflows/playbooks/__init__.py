@@ -1,0 +1,1 @@
+"""Tests of the built-in playbooks, their saved histories, the fixtures and the CLI."""

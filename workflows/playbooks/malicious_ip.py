@@ -1,0 +1,111 @@
+"""Built-in playbook: block a malicious external address for a while.
+
+enrich → approval → deny the address (an hour unless the `block_seconds` option says
+otherwise) → verify → note. Runs for alerts of medium severity or more that carry a
+public source address: a private one cannot be blocked at the edge.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Severity
+    from soar.containment.models import (
+        ActionState,
+        ContainmentAction,
+        ContainmentArgs,
+        ContainmentCommand,
+        ContainmentTarget,
+        ContainmentVerb,
+        TargetType,
+    )
+    from soar.enrichment.addresses import classify
+    from soar.enrichment.models import AddressClass, Triage
+
+from workflows.sdk import PlaybookContext, Trigger, playbook
+
+BLOCK_SECONDS = 3600
+SOURCE_ROLES = frozenset({ObservableRole.SOURCE, ObservableRole.ACTOR})
+
+
+def public_source(alert: Alert) -> Observable | None:
+    """The alert's first source address that is public, if any."""
+    for observable in alert.observables:
+        if (
+            observable.type is ObservableType.IP
+            and observable.role in SOURCE_ROLES
+            and _is_public(observable.value)
+        ):
+            return observable
+    return None
+
+
+def has_public_source(alert: Alert, triage: Triage | None) -> bool:
+    """a public source address."""
+    return public_source(alert) is not None
+
+
+def deny(address: str, seconds: int) -> ContainmentCommand:
+    """The command to block an address for `seconds`."""
+    kind = TargetType.IPV6_NET if ":" in address else TargetType.IPV4_NET
+    return ContainmentCommand(
+        action=ContainmentVerb.DENY,
+        target=ContainmentTarget(type=kind, value=address),
+        args=ContainmentArgs(duration_seconds=seconds),
+    )
+
+
+@playbook(
+    name="malicious_ip",
+    trigger=Trigger(
+        observable_types=frozenset({ObservableType.IP}),
+        min_severity=Severity.MEDIUM,
+        where=has_public_source,
+    ),
+)
+async def malicious_ip(ctx: PlaybookContext) -> None:
+    """Block a malicious external address for an hour, with approval."""
+    source = public_source(ctx.alert)
+    if source is None:
+        await ctx.note("No public source address in the alert: nothing to block.")
+        return
+    address = source.value
+    await ctx.enrich([source])
+    seconds = int(ctx.option("block_seconds", BLOCK_SECONDS))
+    command = deny(address, seconds)
+    outcome = await ctx.request_approval(
+        action="deny",
+        target=address,
+        reason=_reason(ctx),
+        blast_radius=f"all traffic to and from {address} is blocked for {seconds} s",
+        command=command,
+    )
+    if not outcome.approved:
+        return
+    action = await ctx.contain(command, approval=outcome)
+    if action.state in (ActionState.APPLIED, ActionState.VERIFIED, ActionState.DRY_RUN):
+        action = await ctx.verify(action)
+        await ctx.note(_summary(action, seconds))
+
+
+def _is_public(value: str) -> bool:
+    try:
+        return classify(value) is AddressClass.PUBLIC
+    except ValueError:
+        return False
+
+
+def _reason(ctx: PlaybookContext) -> str:
+    triage = ctx.triage
+    verdict = f" (triage: {triage.verdict.value}, {triage.score}/100)" if triage else ""
+    return f"{ctx.alert.title}{verdict}"
+
+
+def _summary(action: ContainmentAction, seconds: int) -> str:
+    address = action.command.target.value
+    if action.state is ActionState.DRY_RUN:
+        return f"Dry run: {address} would have been blocked for {seconds} s."
+    until = f" until {action.expires_at:%Y-%m-%d %H:%M} UTC" if action.expires_at else ""
+    confirmed = "verified" if action.state is ActionState.VERIFIED else "not verified yet"
+    return f"{address} is blocked by {action.actuator}{until} ({confirmed})."

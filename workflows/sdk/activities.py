@@ -1,0 +1,80 @@
+"""The playbook SDK's activities: the parts that need configuration or the network.
+
+They run outside the workflow sandbox. Workflow code calls them by name (the constants
+in :mod:`workflows.sdk.models` and `MATCH_PLAYBOOKS`), so nothing in the sandbox
+imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio import activity
+
+from soar.approvals.models import ApprovalSettings
+from soar.cases.activities import MATCH_PLAYBOOKS, MatchRequest
+from soar.enrichment.activities import run_enrichers
+from soar.enrichment.providers import EnricherRegistry, build_enricher_registry
+from soar.settings import Settings
+from workflows.sdk.models import (
+    APPROVAL_POLICY,
+    ENRICH_OBSERVABLES,
+    ApprovalPolicy,
+    EnrichRequest,
+    EnrichResult,
+)
+from workflows.sdk.spec import PlaybookSpec
+
+
+class PlaybookActivities:
+    """Bound to the installed playbooks, who may decide, and the enrichers to run."""
+
+    def __init__(
+        self,
+        playbooks: Sequence[PlaybookSpec],
+        *,
+        approvals: ApprovalSettings,
+        enrichers: EnricherRegistry,
+    ) -> None:
+        self.playbooks = tuple(playbooks)
+        self.approvals = approvals
+        self.enrichers = enrichers
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        playbooks: Sequence[PlaybookSpec],
+        *,
+        enrichers: EnricherRegistry | None = None,
+    ) -> PlaybookActivities:
+        """From the product's settings. `enrichers` defaults to what `[enrichment]`
+        describes without vendor factories; the runtime passes the one it built with
+        the integrations."""
+        return cls(
+            playbooks,
+            approvals=settings.approvals,
+            enrichers=enrichers or build_enricher_registry(settings.enrichment),
+        )
+
+    def all(self) -> list[Callable[..., Any]]:
+        """Every activity of this class, for a worker."""
+        return [self.match_playbooks, self.approval_policy, self.enrich_observables]
+
+    @activity.defn(name=MATCH_PLAYBOOKS)
+    async def match_playbooks(self, request: MatchRequest) -> list[str]:
+        """The names of the playbooks whose triggers match the alert, in discovery order."""
+        return [spec.name for spec in self.playbooks if spec.matches(request.alert, request.triage)]
+
+    @activity.defn(name=APPROVAL_POLICY)
+    async def approval_policy(self, references: list[str]) -> ApprovalPolicy:
+        """Who may decide (the user ids that user, `group:` and `role:` references name;
+        none named: the configured deciders), and the configured approval defaults."""
+        return ApprovalPolicy.from_settings(self.approvals, references)
+
+    @activity.defn(name=ENRICH_OBSERVABLES)
+    async def enrich_observables(self, request: EnrichRequest) -> EnrichResult:
+        """Run the enrichers on the observables; a provider's failure is a line, not an error."""
+        run = await run_enrichers(self.enrichers, request.observables)
+        return EnrichResult(enrichments=run.enrichments, failures=run.failures)

@@ -1,0 +1,174 @@
+"""What a playbook sees: `ctx.alert`, `ctx.triage`, and the steps it may take —
+`await ctx.enrich()`, `await ctx.request_approval(...)`, `await ctx.contain(...)` and the
+rest.
+
+Each step is deterministic workflow code: the work happens in activities, and each step
+leaves an entry on the case's timeline (directly, or through the case workflow for
+changes to the case itself). Steps that end without acting — a guardrail refusal, no
+actuator, an expired approval — say so on the timeline and, where a person must take
+over, escalate the case: they are outcomes, not errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from soar.alerts.models import Alert, Observable, Severity
+    from soar.cases.models import CaseCommandKind, Resolution
+    from soar.containment.models import ContainmentAction, ContainmentCommand
+    from soar.enrichment.models import Enrichment, Triage
+    from workflows.sdk.models import (
+        ENRICH_OBSERVABLES,
+        ENRICHMENT,
+        NOTIFY,
+        ApprovalOutcome,
+        EnrichRequest,
+        EnrichResult,
+        PlaybookInput,
+    )
+
+from workflows.sdk.approval_step import LOOKUP_RETRY, ApprovalStep
+from workflows.sdk.approvals import ApprovalBook
+from workflows.sdk.containment_step import ContainmentSteps
+from workflows.sdk.recorder import Recorder
+
+ENRICH_TIMEOUT = timedelta(minutes=2)
+
+
+class PlaybookContext:
+    """A playbook run's input and steps; the SDK makes one per run."""
+
+    def __init__(
+        self, input: PlaybookInput, recorder: Recorder, book: ApprovalBook, *, dry_run: bool
+    ) -> None:
+        self.input = input
+        self.dry_run = dry_run
+        self._recorder = recorder
+        self._approvals = ApprovalStep(input, recorder, book)
+        self._containment = ContainmentSteps(input.case_id, recorder, dry_run=dry_run)
+
+    @property
+    def alert(self) -> Alert:
+        """The alert that started the playbook."""
+        return self.input.alert
+
+    @property
+    def triage(self) -> Triage | None:
+        """The alert's triage (score, verdict, inventory context), when there was one."""
+        return self.input.triage
+
+    @property
+    def case_id(self) -> str:
+        return self.input.case_id
+
+    def option(self, key: str, default: Any) -> Any:
+        """A playbook-specific setting from the input's `options`, else `default`."""
+        return self.input.options.get(key, default)
+
+    async def enrich(self, observables: Sequence[Observable] | None = None) -> list[Enrichment]:
+        """Ask the configured enrichers about the observables (default: the alert's)."""
+        chosen = list(self.alert.observables if observables is None else observables)
+        result = await workflow.execute_activity(
+            ENRICH_OBSERVABLES,
+            EnrichRequest(observables=chosen),
+            result_type=EnrichResult,
+            start_to_close_timeout=ENRICH_TIMEOUT,
+            retry_policy=LOOKUP_RETRY,
+        )
+        answers = [
+            f"{e.provider}: {e.observable.value} {e.verdict.value} ({e.score}/100)"
+            for e in result.enrichments
+        ]
+        summary = f"Enriched {len(chosen)} observable(s)"
+        await self._recorder.event(
+            ENRICHMENT,
+            f"{summary}: {'; '.join(answers)}" if answers else f"{summary}: no answers",
+            reason="; ".join(result.failures) or None,
+            data={
+                "observables": [o.model_dump(mode="json") for o in chosen],
+                "enrichments": [e.model_dump(mode="json") for e in result.enrichments],
+                "failures": result.failures,
+            },
+        )
+        return result.enrichments
+
+    async def request_approval(
+        self,
+        action: str,
+        target: str,
+        reason: str,
+        blast_radius: str,
+        *,
+        deciders: list[str] | None = None,
+        quorum: int = 1,
+        expiry_seconds: int | None = None,
+        command: ContainmentCommand | None = None,
+    ) -> ApprovalOutcome:
+        """Ask people to approve a risky step and wait for their decision or the expiry.
+
+        With a `command`, the guardrails are asked first: a refused command ends the
+        step (no one is asked to approve what would be refused). `deciders` are user
+        ids, `group:<name>` or `role:<name>` references (default: the configured
+        deciders); `quorum` distinct approvals settle it, any deny refuses it.
+        `expiry_seconds` defaults to the input's, else the configuration's. On expiry
+        the playbook takes the configured path: escalate the case, or stop. Check
+        `outcome.approved` before acting.
+        """
+        return await self._approvals.request(
+            action,
+            target,
+            reason,
+            blast_radius,
+            deciders=deciders,
+            quorum=quorum,
+            expiry_seconds=expiry_seconds,
+            command=command,
+        )
+
+    async def contain(
+        self, command: ContainmentCommand, *, approval: ApprovalOutcome | None
+    ) -> ContainmentAction:
+        """Carry out a containment command through the configured actuator.
+
+        `approval` is the approved outcome that allows it (a command on the same target
+        as the approved one), or `None` for a step that needs no approval; anything else
+        fails the playbook with a :class:`PlaybookError`. In dry-run no actuator is
+        called and the timeline says what would have happened; with no actuator
+        configured, or one that fails, the case is handed to a person.
+        """
+        return await self._containment.contain(command, approval)
+
+    async def verify(self, action: ContainmentAction) -> ContainmentAction:
+        """Ask the actuator whether an applied action is in effect."""
+        return await self._containment.verify(action)
+
+    async def revert(self, action: ContainmentAction) -> ContainmentAction:
+        """Undo an applied action (a revoke cannot be undone; the timeline says so)."""
+        return await self._containment.revert(action)
+
+    async def note(self, text: str) -> None:
+        """Add a note to the case."""
+        await self._recorder.command(CaseCommandKind.NOTE, text=text)
+
+    async def escalate(self, reason: str, to: str | None = None) -> None:
+        """Escalate the case, and assign it to `to` when given."""
+        await self._recorder.command(CaseCommandKind.ESCALATE, text=reason)
+        if to:
+            await self._recorder.command(CaseCommandKind.ASSIGN, assignee=to, text=reason)
+
+    async def notify(self, text: str, to: str) -> None:
+        """Tell someone (a user, a team, a channel) what happened."""
+        await self._recorder.event(NOTIFY, text, data={"to": to})
+
+    async def set_severity(self, level: Severity, reason: str) -> None:
+        """Change the case's severity, saying why."""
+        await self._recorder.command(CaseCommandKind.SET_SEVERITY, severity=level, text=reason)
+
+    async def close(self, resolution: Resolution, reason: str) -> None:
+        """Close the case with a resolution, saying why."""
+        await self._recorder.command(CaseCommandKind.CLOSE, resolution=resolution, text=reason)

@@ -1,0 +1,60 @@
+"""What the SDK knows about one playbook: its name, triggers, code and workflow class."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from soar.alerts.models import Alert
+    from soar.enrichment.models import Triage
+    from workflows.sdk.models import playbook_workflow_type
+    from workflows.sdk.trigger import Trigger
+
+if TYPE_CHECKING:
+    from workflows.sdk.context import PlaybookContext
+
+PlaybookFunction = Callable[["PlaybookContext"], Awaitable[None]]
+"""A playbook written as `async def fn(ctx: PlaybookContext) -> None`."""
+
+
+@dataclass(frozen=True)
+class PlaybookSpec:
+    """A registered playbook.
+
+    `target` is the decorated function, or the decorated class (instantiated without
+    arguments for each run, then `await instance.run(ctx)`). `workflow` is the Temporal
+    workflow class generated for it. `module` is where it was defined and `source` how
+    it was found (a built-in module or an installed package's entry point).
+    """
+
+    name: str
+    description: str
+    triggers: tuple[Trigger, ...]
+    target: PlaybookFunction | type[Any]
+    workflow: type[Any]
+    module: str
+    source: str
+    dry_run: bool = False
+
+    @property
+    def workflow_type(self) -> str:
+        """The Temporal workflow type the case starts: `playbook:<name>`."""
+        return playbook_workflow_type(self.name)
+
+    def matches(self, alert: Alert, triage: Triage | None = None) -> bool:
+        """Whether any trigger matches the alert."""
+        return any(trigger.matches(alert, triage) for trigger in self.triggers)
+
+    def describe_triggers(self) -> str:
+        return " | ".join(trigger.describe() for trigger in self.triggers)
+
+    async def invoke(self, ctx: PlaybookContext) -> None:
+        """Run the playbook's own code with its context."""
+        if isinstance(self.target, type):
+            await self.target().run(ctx)
+        else:
+            await self.target(ctx)

@@ -1,0 +1,148 @@
+"""The Temporal workflow each playbook runs as, and the `decide` Update that approves it.
+
+:func:`playbook_workflow_class` makes one workflow class per playbook, named
+`playbook:<name>`, on :class:`PlaybookWorkflow`. The base holds what every playbook
+shares: the approval requests, the `decide` Update (validator and handler), the
+`approvals` query, and the run itself — start, the playbook's own code, wait for
+in-flight decisions, finish.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from soar.approvals.models import (
+        DECIDE_UPDATE,
+        ApprovalRequest,
+        DecisionKind,
+        DecisionRequest,
+        DecisionResult,
+    )
+    from soar.cases.models import TimelineKind
+    from workflows.sdk.models import (
+        APPROVALS_QUERY,
+        PLAYBOOK_FINISHED,
+        PlaybookInput,
+        PlaybookResult,
+        playbook_workflow_type,
+    )
+
+from workflows.sdk.approvals import ApprovalBook, DecisionRefused, Entry
+from workflows.sdk.context import PlaybookContext
+from workflows.sdk.recorder import Recorder
+from workflows.sdk.spec import PlaybookSpec
+
+
+class PlaybookWorkflow:
+    """What every generated playbook workflow shares; see the module docstring."""
+
+    __playbook__: ClassVar[PlaybookSpec]
+
+    @workflow.init
+    def __init__(self, input: PlaybookInput) -> None:
+        self._book = ApprovalBook()
+        self._recorder = Recorder(input)
+
+    async def _execute(self, input: PlaybookInput) -> PlaybookResult:
+        spec = type(self).__playbook__
+        dry_run = input.dry_run or spec.dry_run
+        ctx = PlaybookContext(input, self._recorder, self._book, dry_run=dry_run)
+        if not input.case_workflow_id:
+            mode = " (dry run)" if dry_run else ""
+            await self._recorder.event(
+                TimelineKind.PLAYBOOK_STARTED,
+                f"Playbook {spec.name} started{mode}",
+                data={"playbook": spec.name, "alert_id": input.alert.id},
+            )
+        try:
+            await spec.invoke(ctx)
+        except Exception as error:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if isinstance(error, FailureError):
+                raise
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from error
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._recorder.event(
+            PLAYBOOK_FINISHED, f"Playbook {spec.name} finished", data={"playbook": spec.name}
+        )
+        return PlaybookResult(
+            playbook=spec.name,
+            case_id=input.case_id,
+            dry_run=dry_run,
+            approvals=self._book.requests(),
+            actions=list(self._recorder.actions.values()),
+        )
+
+    @workflow.update(name=DECIDE_UPDATE)
+    async def decide(self, request: DecisionRequest) -> DecisionResult:
+        """Take one decision. Re-checks the validator's rules: another decision may have
+        settled the request since this one was validated."""
+        refusal = self._book.refusal(request, workflow.now())
+        if refusal is not None:
+            raise DecisionRefused(refusal)
+        entry, result = self._book.decide(request, workflow.now())
+        await self._record_decision(entry, request, result)
+        return result
+
+    @decide.validator
+    def validate_decide(self, request: DecisionRequest) -> None:
+        """Reject, without touching history, a decision that may not be taken now."""
+        refusal = self._book.refusal(request, workflow.now())
+        if refusal is not None:
+            raise DecisionRefused(refusal)
+
+    @workflow.query(name=APPROVALS_QUERY)
+    def approvals(self) -> list[ApprovalRequest]:
+        """The approval requests of this run, pending and settled, with their decisions."""
+        return self._book.requests()
+
+    async def _record_decision(
+        self, entry: Entry, request: DecisionRequest, result: DecisionResult
+    ) -> None:
+        approval = entry.request
+        verb = "approved" if request.decision is DecisionKind.APPROVE else "denied"
+        await self._recorder.approval(approval)
+        await self._recorder.event(
+            TimelineKind.DECISION,
+            f"{request.user} {verb} {approval.action} {approval.target}: {result.message}",
+            actor=request.user,
+            reason=request.reason,
+            data={
+                "approval_id": approval.id,
+                "decision": request.decision.value,
+                "state": approval.state.value,
+                "approvals": result.approvals,
+                "quorum": result.quorum,
+            },
+        )
+
+
+def playbook_workflow_class(name: str, class_name: str, module: str, doc: str) -> type[Any]:
+    """A `@workflow.defn(name="playbook:<name>")` class on :class:`PlaybookWorkflow`.
+
+    It is given `class_name` and `module` so that it can replace the decorated object
+    in its module: the worker's sandbox re-imports a workflow class by module and name.
+    """
+
+    async def run(self, input: PlaybookInput) -> PlaybookResult:
+        return await self._execute(input)
+
+    run.__qualname__ = f"{class_name}.run"
+    run.__module__ = module
+    generated = type(
+        class_name,
+        (PlaybookWorkflow,),
+        {
+            "run": workflow.run(run),
+            "__module__": module,
+            "__qualname__": class_name,
+            "__doc__": doc,
+        },
+    )
+    return workflow.defn(name=playbook_workflow_type(name))(generated)
