@@ -76,14 +76,13 @@ class StoreActivities:
     async def record_case_changes(self, changes: CaseChanges) -> None:
         """Record a case batch in one activity, so an alert storm costs one call per batch.
 
-        The snapshot goes last: once a reader sees the new alert count, the alerts and
-        timeline entries it counts are there too."""
-        for alert_id in changes.alert_ids:
-            if not await self._store.attach_alert(alert_id, changes.case.id):
-                raise AlertNotRecordedError(alert_id)
-        for event in changes.events:
-            await self._store.add_timeline_event(event)
-        await self._store.upsert_case(changes.case)
+        One transaction: once a reader sees the new alert count, the alerts and timeline
+        entries it counts are there too."""
+        missing = await self._store.record_case_changes(
+            changes.case, changes.events, changes.alert_ids
+        )
+        if missing:
+            raise AlertNotRecordedError(missing[0])
 
     @activity.defn(name="store.record_timeline_event")
     async def record_timeline_event(self, event: TimelineEvent) -> None:

@@ -119,6 +119,35 @@ class Repository:
             await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
             await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
 
+    async def record_case_changes(
+        self, case: Case, events: list[TimelineEvent], alert_ids: list[str]
+    ) -> list[str]:
+        """Attach alerts, add timeline entries and record the case snapshot in ONE
+        transaction (an alert storm makes many small batches). Returns the alert ids that
+        are not recorded yet; then nothing is written."""
+        now = datetime.now(UTC)
+        async with self._writing() as session:
+            if alert_ids:
+                found = set(
+                    (
+                        await session.execute(select(ALERTS.c.id).where(ALERTS.c.id.in_(alert_ids)))
+                    ).scalars()
+                )
+                missing = [alert_id for alert_id in alert_ids if alert_id not in found]
+                if missing:
+                    await session.rollback()
+                    return missing
+                await session.execute(
+                    update(ALERTS)
+                    .where(ALERTS.c.id.in_(alert_ids))
+                    .values(case_id=case.id, updated_at=now)
+                )
+            if events:
+                await insert_missing(session, TIMELINE, [mapping.timeline_row(e) for e in events])
+            await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
+            await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
+        return []
+
     async def add_timeline_event(self, event: TimelineEvent) -> None:
         """Record a timeline entry once; an entry with the same id is left as first written."""
         async with self._writing() as session:

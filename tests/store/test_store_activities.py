@@ -108,3 +108,13 @@ async def test_case_changes_are_recorded_in_one_call(store: Store) -> None:
     assert detail is not None
     assert [e.id for e in detail.timeline] == [e.id for e in events]
     assert [a.id for a in detail.alerts] == [alert.id]
+
+
+async def test_case_changes_with_an_unrecorded_alert_write_nothing(store: Store) -> None:
+    case = factories.case("case-early")
+    changes = CaseChanges(
+        case=case, events=[factories.event("ev-early", case.id)], alert_ids=["not-yet"]
+    )
+    with pytest.raises(AlertNotRecordedError):
+        await StoreActivities(store).record_case_changes(changes)
+    assert await store.get_case_detail(case.id) is None
