@@ -132,15 +132,7 @@ async def waiting_cases(base: str, args: argparse.Namespace, worker_pid: int) ->
     pending = 0
     async with httpx.AsyncClient(timeout=60) as http:
         while time.perf_counter() - began < args.timeout:
-            pending = len(
-                (
-                    await http.get(
-                        f"{base}/api/approvals",
-                        params={"state": "pending", "limit": 5000},
-                        headers=headers,
-                    )
-                ).json()
-            )
+            pending = await pending_approvals(http, base, headers)
             if pending >= args.waiting:
                 break
             await asyncio.sleep(1)
@@ -149,6 +141,23 @@ async def waiting_cases(base: str, args: argparse.Namespace, worker_pid: int) ->
         f"waiting: {pending} cases each waiting for a decision; worker RSS "
         f"{rss_mib(worker_pid):.0f} MiB (was {before:.0f} MiB before them)"
     )
+
+
+async def pending_approvals(http: httpx.AsyncClient, base: str, headers: dict[str, str]) -> int:
+    """Pending approval requests, counted page by page through the operator API."""
+    total, offset = 0, 0
+    while True:
+        page = (
+            await http.get(
+                f"{base}/api/approvals",
+                params={"state": "pending", "limit": 500, "offset": offset},
+                headers=headers,
+            )
+        ).json()
+        total += len(page)
+        if len(page) < 500:
+            return total
+        offset += 500
 
 
 def main(args: argparse.Namespace) -> None:
@@ -161,6 +170,7 @@ def main(args: argparse.Namespace) -> None:
         "SOAR_API_TOKEN": TOKEN,
         "SOAR_API_PORT": str(api_port),
         "SOAR_TEMPORAL__ADDRESS": f"127.0.0.1:{temporal_port}",
+        "SOAR_APPROVALS__DECIDERS": '["U0BENCH"]',
     }
     server = EmbeddedTemporal(
         db_file=data_dir / "temporal.sqlite3",
