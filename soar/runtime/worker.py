@@ -60,10 +60,12 @@ def build_worker(
     *,
     extra_activities: Sequence[Callable[..., Any]] = (),
     extra_workflows: Sequence[type] = (),
+    playbooks: Sequence[PlaybookSpec] | None = None,
 ) -> Worker:
     """A worker for the configured task queue: the product's workflows, every discovered
-    playbook (built-in and from the `soar.playbooks` entry point group), one store."""
-    playbooks = discover_playbooks()
+    playbook (built-in and from the `soar.playbooks` entry point group, unless `playbooks`
+    names them), one store."""
+    playbooks = discover_playbooks() if playbooks is None else playbooks
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,

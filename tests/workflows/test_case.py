@@ -7,13 +7,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
-from soar.alerts.models import Alert
+from soar.alerts.models import (
+    Alert,
+    Observable,
+    ObservableRole,
+    ObservableType,
+    Rule,
+    SeverityInfo,
+    make_alert,
+)
+from soar.alerts.models import Severity as Level
 from soar.cases.correlation import CorrelationSettings, case_workflow_id
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.ingest.parsers import get_parser
@@ -24,6 +34,8 @@ from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
 from soar.store.db import Store
 from tests.conftest import make_settings
+from tests.workflows.sdk_playbooks import sdk_broken
+from workflows.sdk import spec_of
 
 
 @pytest.fixture
@@ -144,3 +156,45 @@ async def test_commands_change_the_case_and_closing_opens_the_next(
             break
         await asyncio.sleep(0.2)
     assert len({c.id for c in cases}) == 2
+
+
+async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> None:
+
+    settings = make_settings(
+        tmp_path, temporal=TemporalSettings(task_queue=f"broken-{uuid.uuid4().hex[:8]}")
+    )
+    attacker = f"45.97.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    key = f"ip:{attacker}"
+
+    def sdk_alert(n: int) -> Alert:
+        return make_alert(
+            source="sdk-test",
+            native_key=f"{attacker}-{n}",
+            title="Something broke",
+            rule=Rule(name="broken"),
+            severity=SeverityInfo(level=Level.HIGH),
+            time=datetime.now(UTC),
+            observables=[
+                Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
+            ],
+        )
+
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_broken)])
+    async with worker:
+        starter = build_starter(temporal_client, settings)
+        await starter.start(sdk_alert(0))
+        for _ in range(150):
+            case = (await settle(store, [key], 1)).get(key)
+            detail = await store.get_case_detail(case.id) if case else None
+            if detail and any(e.kind == "playbook_failed" for e in detail.timeline):
+                break
+            await asyncio.sleep(0.2)
+        assert detail is not None
+        failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
+        assert len(failed) == 1
+        assert "the playbook has a bug" in (failed[0].reason or "")
+        await starter.start(sdk_alert(1))
+        after = (await settle(store, [key], 2))[key]
+        assert (after.id, after.alert_count) == (case.id, 2)
