@@ -57,9 +57,7 @@ def stop(process: subprocess.Popen[str]) -> str:
 def environment(tmp_path: Path) -> Iterator[dict[str, str]]:
     api_port = free_port()
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SOAR_", "SLACK_"))
+        key: value for key, value in os.environ.items() if not key.startswith(("SOAR_", "SLACK_"))
     } | {
         "SOAR_API_PORT": str(api_port),
         "SOAR_TEMPORAL__PORT": str(free_port()),
