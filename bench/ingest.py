@@ -13,7 +13,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from common import free_port, percentile, wait_ready
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -36,30 +36,6 @@ class TrivialWorkflow:
     @workflow.run
     async def run(self, value: str) -> str:
         return value
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def wait_ready(base: str, within: float = 90) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit("the stack did not become ready")
 
 
 async def ceiling(address: str, count: int, concurrency: int) -> float:

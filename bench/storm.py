@@ -21,18 +21,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+from common import free_port, wait_ready
 
 from soar.runtime.temporal_server import EmbeddedTemporal
 
 TOKEN = "bench-token"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:
@@ -197,19 +190,6 @@ def main(args: argparse.Namespace) -> None:
         loop.run_until_complete(server.stop())
         loop.close()
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-async def wait_ready(base: str, within: float = 90) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit("the API did not become ready")
 
 
 if __name__ == "__main__":
