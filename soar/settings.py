@@ -17,6 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.settings import SlackSettings
 from soar.approvals.models import ApprovalSettings
 from soar.cases.correlation import CorrelationSettings
 from soar.containment.actuators import ActuatorSettings
@@ -143,6 +144,7 @@ class Settings(BaseSettings):
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -182,3 +182,17 @@ class ContainmentActionRow(Base):
     applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SlackMessageRow(Base):
+    """Which Slack message shows a case, an approval, a reply or an escalation."""
+
+    __tablename__ = "slack_messages"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    channel: Mapped[str] = mapped_column(String)
+    ts: Mapped[str] = mapped_column(String)
+    version: Mapped[str] = mapped_column(String)
+    context: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

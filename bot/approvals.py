@@ -1,0 +1,99 @@
+"""Approve and Deny: the buttons of an approval message and the deny-reason modal.
+
+Each handler acknowledges first (Slack waits 3 seconds), then checks on the server
+that the person may decide, sends the `decide` Update, and shows the outcome: the
+message re-rendered for everyone (without buttons once settled), or a private refusal
+in the validator's own words, which is also recorded on the case's timeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import Bot
+from bot.decisions import DecisionUnavailable, current_approval, send_decision
+from bot.ids import ActionId, CallbackId, InputId
+from bot.interactions import Click, tell
+from bot.mrkdwn import escape
+from bot.permissions import refusal
+from bot.settings import Permission
+from bot.views import deny_modal, input_value, metadata, read_metadata
+from soar.approvals.audit import record_refusal
+from soar.approvals.models import ApprovalState, DecisionKind, DecisionRequest
+
+
+def register(app: AsyncApp, bot: Bot) -> None:
+    """Add the approval handlers to the app."""
+
+    @app.action(ActionId.APPROVE)
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await decide(bot, client, Click.of(body, action), DecisionKind.APPROVE, None)
+
+    @app.action(ActionId.DENY)
+    async def deny(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        click = Click.of(body, action)
+        approval = await bot.store.get_approval(click.value)
+        if approval is None or approval.state is not ApprovalState.PENDING:
+            await decide(bot, client, click, DecisionKind.DENY, None)
+            return
+        meta = metadata(approval_id=approval.id, channel=click.channel, ts=click.ts)
+        await client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, meta))
+
+    @app.view(CallbackId.DENY_REASON)
+    async def deny_with_reason(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        meta = read_metadata(view)
+        click = Click(
+            user=body["user"]["id"],
+            value=meta.get("approval_id") or "",
+            channel=meta.get("channel"),
+            ts=meta.get("ts"),
+        )
+        await decide(bot, client, click, DecisionKind.DENY, input_value(view, InputId.REASON))
+
+
+async def decide(
+    bot: Bot, client: AsyncWebClient, click: Click, kind: DecisionKind, reason: str | None
+) -> None:
+    """Check, send and show one decision (see the module docstring)."""
+    approval = await bot.store.get_approval(click.value)
+    if approval is None:
+        await tell(client, click.channel, click.user, "This approval request is unknown.")
+        return
+    request = DecisionRequest(
+        approval_id=approval.id, decision=kind, user=bot.people.name(click.user), reason=reason
+    )
+    if not await bot.permissions.allows(click.user, Permission.DECIDE):
+        message = refusal(Permission.DECIDE)
+        await record_refusal(bot.store, approval, request, message)
+        await tell(client, click.channel, click.user, f":no_entry: Not recorded: {message}.")
+        return
+    try:
+        outcome = await send_decision(bot.temporal, bot.store, approval, request)
+    except DecisionUnavailable as error:
+        await tell(client, click.channel, click.user, f":warning: {escape(str(error))}")
+        return
+    fresh = await current_approval(bot.temporal, bot.store, approval.id) or approval
+    await bot.publisher.sync_approval(fresh, shown_at=click.message)
+    if outcome.refusal is not None:
+        await tell(
+            client, click.channel, click.user, f":no_entry: Not recorded: {escape(outcome.refusal)}"
+        )
+    elif outcome.result is not None and fresh.state is ApprovalState.PENDING:
+        await tell(
+            client,
+            click.channel,
+            click.user,
+            f":ballot_box_with_check: {escape(outcome.result.message)}",
+        )

@@ -1,0 +1,220 @@
+"""Parsing `/soar` command lines into typed commands, with helpful errors.
+
+Pure: no Slack, no Temporal. Slack sends user mentions in command text as
+`<@U123|name>` (the manifest asks it to escape them), which is how `assign` learns a
+Slack user id rather than a display name anyone could type.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from soar.alerts.models import Severity
+from soar.cases.models import Resolution
+
+USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+BARE_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$")
+DURATION = re.compile(r"^(\d+)([smhd]?)$")
+SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_TTL_SECONDS = 30 * 86400
+RESOLUTIONS = {
+    "tp": Resolution.TRUE_POSITIVE,
+    "true-positive": Resolution.TRUE_POSITIVE,
+    "true_positive": Resolution.TRUE_POSITIVE,
+    "fp": Resolution.FALSE_POSITIVE,
+    "false-positive": Resolution.FALSE_POSITIVE,
+    "false_positive": Resolution.FALSE_POSITIVE,
+    "benign": Resolution.BENIGN,
+}
+
+USAGE = {
+    "help": "`/soar help` — this list",
+    "case": "`/soar case ID` — a case with its triage and links",
+    "cases": "`/soar cases [open|mine|all]` — recent cases (open by default)",
+    "approvals": "`/soar approvals` — pending approval requests",
+    "assign": "`/soar assign ID @user` — assign a case",
+    "severity": "`/soar severity ID LEVEL` — informational, low, medium, high or critical",
+    "note": "`/soar note ID TEXT` — add a note to a case",
+    "escalate": "`/soar escalate ID REASON` — escalate a case",
+    "close": "`/soar close ID RESOLUTION [TEXT]` — true-positive (tp), false-positive (fp) "
+    "or benign",
+    "block-ip": "`/soar block-ip IP [TTL]` — ask to block an address (TTL like 3600, 30m, 2h, "
+    "1d; an hour by default); it needs approval",
+    "isolate": "`/soar isolate HOST` — ask to isolate a host; it needs approval",
+}
+
+
+class Verb(StrEnum):
+    HELP = "help"
+    CASE = "case"
+    CASES = "cases"
+    APPROVALS = "approvals"
+    ASSIGN = "assign"
+    SEVERITY = "severity"
+    NOTE = "note"
+    ESCALATE = "escalate"
+    CLOSE = "close"
+    BLOCK_IP = "block-ip"
+    ISOLATE = "isolate"
+
+
+class UsageError(ValueError):
+    """A command line that cannot be run; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class SoarCommand:
+    """One parsed `/soar` command; only the fields its verb uses are set."""
+
+    verb: Verb
+    case_id: str | None = None
+    text: str | None = None
+    user: str | None = None
+    severity: Severity | None = None
+    resolution: Resolution | None = None
+    target: str | None = None
+    ttl_seconds: int | None = None
+    scope: str = "open"
+
+
+Parser = Callable[[str], SoarCommand]
+
+
+def parse(line: str) -> SoarCommand:
+    """The command in `line`, or :class:`UsageError` saying what is wrong and how to
+    write it."""
+    words = line.strip().split(maxsplit=1)
+    if not words:
+        return SoarCommand(Verb.HELP)
+    name, rest = words[0].lower(), (words[1] if len(words) > 1 else "").strip()
+    try:
+        verb = Verb(name)
+    except ValueError:
+        raise UsageError(f"unknown command {name!r}") from None
+    try:
+        return _PARSERS[verb](rest)
+    except UsageError as error:
+        raise UsageError(f"{error}\nUsage: {USAGE[verb.value]}") from None
+
+
+def _split(rest: str, count: int) -> list[str]:
+    """The first `count` words of `rest` and, when there is more, the remainder."""
+    return rest.split(maxsplit=count)
+
+
+def _no_arguments(verb: Verb) -> Parser:
+    def parse_it(rest: str) -> SoarCommand:
+        if rest:
+            raise UsageError(f"{verb.value} takes no arguments")
+        return SoarCommand(verb)
+
+    return parse_it
+
+
+def _case(rest: str) -> SoarCommand:
+    words = _split(rest, 1)
+    if len(words) != 1:
+        raise UsageError("give one case id")
+    return SoarCommand(Verb.CASE, case_id=words[0])
+
+
+def _cases(rest: str) -> SoarCommand:
+    scope = rest.lower() or "open"
+    if scope not in ("open", "mine", "all"):
+        raise UsageError(f"unknown scope {rest!r}")
+    return SoarCommand(Verb.CASES, scope=scope)
+
+
+def _assign(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if len(words) != 2:
+        raise UsageError("give a case id and a @mention")
+    mention = USER_MENTION.match(words[1])
+    user = mention.group(1) if mention else words[1]
+    if not BARE_USER_ID.match(user):
+        raise UsageError(f"{words[1]!r} is not a @mention of a Slack user")
+    return SoarCommand(Verb.ASSIGN, case_id=words[0], user=user)
+
+
+def _severity(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if len(words) != 2:
+        raise UsageError("give a case id and a level")
+    try:
+        level = Severity(words[1].lower())
+    except ValueError:
+        raise UsageError(f"unknown severity {words[1]!r}") from None
+    return SoarCommand(Verb.SEVERITY, case_id=words[0], severity=level)
+
+
+def _case_and_text(verb: Verb, what: str) -> Parser:
+    def parse_it(rest: str) -> SoarCommand:
+        words = _split(rest, 1)
+        if len(words) != 2:
+            raise UsageError(f"give a case id and {what}")
+        return SoarCommand(verb, case_id=words[0], text=words[1])
+
+    return parse_it
+
+
+def _close(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if len(words) < 2:
+        raise UsageError("give a case id and a resolution")
+    resolution = RESOLUTIONS.get(words[1].lower())
+    if resolution is None:
+        raise UsageError(f"unknown resolution {words[1]!r}")
+    text = words[2] if len(words) > 2 else None
+    return SoarCommand(Verb.CLOSE, case_id=words[0], resolution=resolution, text=text)
+
+
+def _block_ip(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if not 1 <= len(words) <= 2:
+        raise UsageError("give an address and, optionally, a TTL")
+    try:
+        network = ipaddress.ip_network(words[0], strict=False)
+    except ValueError:
+        raise UsageError(f"{words[0]!r} is not an IP address or network") from None
+    if not network.is_global:
+        raise UsageError(f"{words[0]} is not a public address; only public ones can be blocked")
+    ttl = parse_duration(words[1]) if len(words) > 1 else None
+    return SoarCommand(Verb.BLOCK_IP, target=words[0], ttl_seconds=ttl)
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in `3600`, `90s`, `30m`, `2h` or `1d` (at most 30 days)."""
+    match = DURATION.match(text.lower())
+    if not match:
+        raise UsageError(f"{text!r} is not a duration such as 3600, 30m, 2h or 1d")
+    seconds = int(match.group(1)) * SECONDS[match.group(2)]
+    if not 1 <= seconds <= MAX_TTL_SECONDS:
+        raise UsageError("a TTL is between 1 second and 30 days")
+    return seconds
+
+
+def _isolate(rest: str) -> SoarCommand:
+    words = _split(rest, 1)
+    if len(words) != 1 or not HOSTNAME.match(words[0]) or len(words[0]) > 253:
+        raise UsageError("give one host name")
+    return SoarCommand(Verb.ISOLATE, target=words[0])
+
+
+_PARSERS: dict[Verb, Parser] = {
+    Verb.HELP: _no_arguments(Verb.HELP),
+    Verb.CASE: _case,
+    Verb.CASES: _cases,
+    Verb.APPROVALS: _no_arguments(Verb.APPROVALS),
+    Verb.ASSIGN: _assign,
+    Verb.SEVERITY: _severity,
+    Verb.NOTE: _case_and_text(Verb.NOTE, "the note"),
+    Verb.ESCALATE: _case_and_text(Verb.ESCALATE, "a reason"),
+    Verb.CLOSE: _close,
+    Verb.BLOCK_IP: _block_ip,
+    Verb.ISOLATE: _isolate,
+}

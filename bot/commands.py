@@ -1,0 +1,144 @@
+"""The `/soar` slash command: acknowledge at once, then answer privately through the
+command's `response_url`.
+
+Each verb checks its permission on the server; changes to a case become `command`
+signals with an id derived from the command's `trigger_id`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.case_commands import CaseNotFound, find_case
+from bot.cases import change_case, escalate
+from bot.command_parser import SoarCommand, UsageError, Verb, parse
+from bot.containment import BLOCK_IP, ISOLATE, request_containment
+from bot.context import Bot
+from bot.ids import SLASH_COMMAND
+from bot.messages import Rendered, case_message
+from bot.models import CaseContext
+from bot.mrkdwn import code, escape
+from bot.permissions import refusal
+from bot.publisher import case_key
+from bot.replies import approvals_reply, cases_reply, help_reply, text_reply
+from bot.settings import Permission
+from soar.approvals.models import ApprovalState
+from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
+
+RECENT = 50
+NEEDS = {
+    Verb.ASSIGN: Permission.TRIAGE,
+    Verb.SEVERITY: Permission.TRIAGE,
+    Verb.CLOSE: Permission.CLOSE,
+    Verb.BLOCK_IP: Permission.CONTAIN,
+    Verb.ISOLATE: Permission.CONTAIN,
+}
+"""Verbs needing more than `read`, which every verb needs."""
+KINDS = {
+    Verb.ASSIGN: CaseCommandKind.ASSIGN,
+    Verb.SEVERITY: CaseCommandKind.SET_SEVERITY,
+    Verb.NOTE: CaseCommandKind.NOTE,
+    Verb.CLOSE: CaseCommandKind.CLOSE,
+}
+
+
+def register(app: AsyncApp, bot: Bot) -> None:
+    """Add the `/soar` handler to the app."""
+
+    @app.command(SLASH_COMMAND)
+    async def soar(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        reply = await answer(bot, command)
+        await respond(
+            text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False
+        )
+
+
+async def answer(bot: Bot, command: dict[str, Any]) -> Rendered:
+    """The private answer to one `/soar` command line."""
+    user = command["user_id"]
+    try:
+        parsed = parse(command.get("text") or "")
+    except UsageError as error:
+        return help_reply(str(error))
+    for permission in (Permission.READ, NEEDS.get(parsed.verb)):
+        if permission is not None and not await bot.permissions.allows(user, permission):
+            return text_reply(f":no_entry: {refusal(permission)}")
+    request_id = f"slack:{command.get('trigger_id') or command.get('command_ts') or user}"
+    match parsed.verb:
+        case Verb.HELP:
+            return help_reply()
+        case Verb.CASE:
+            return await _show_case(bot, parsed.case_id or "")
+        case Verb.CASES:
+            return await _list_cases(bot, user, parsed.scope)
+        case Verb.APPROVALS:
+            pending = await bot.store.list_approvals(state=ApprovalState.PENDING, limit=RECENT)
+            return approvals_reply(pending, bot.people)
+        case Verb.ESCALATE:
+            order = _case_command(bot, user, parsed, request_id, CaseCommandKind.ESCALATE)
+            return text_reply((await escalate(bot, user, parsed.case_id, order)).text)
+        case Verb.BLOCK_IP | Verb.ISOLATE:
+            return await _contain(bot, user, parsed, request_id)
+        case _:
+            order = _case_command(bot, user, parsed, request_id, KINDS[parsed.verb])
+            permission = NEEDS.get(parsed.verb, Permission.READ)
+            return text_reply(
+                (await change_case(bot, user, parsed.case_id, order, permission)).text
+            )
+
+
+def _case_command(
+    bot: Bot, user: str, parsed: SoarCommand, request_id: str, kind: CaseCommandKind
+) -> CaseCommand:
+    return CaseCommand(
+        id=request_id,
+        kind=kind,
+        actor=bot.people.name(user),
+        text=parsed.text,
+        assignee=bot.people.name(parsed.user) if parsed.user else None,
+        severity=parsed.severity,
+        resolution=parsed.resolution,
+    )
+
+
+async def _show_case(bot: Bot, case_id: str) -> Rendered:
+    try:
+        case = await find_case(bot.store, case_id)
+    except CaseNotFound as error:
+        return text_reply(f":warning: {escape(str(error))}")
+    shown = await bot.publisher.messages.get(case_key(case.id))
+    context = CaseContext.model_validate(shown.context) if shown and shown.context else None
+    return case_message(case, context or CaseContext(), bot.links, bot.people)
+
+
+async def _list_cases(bot: Bot, user: str, scope: str) -> Rendered:
+    if scope == "mine":
+        cases = await bot.store.list_cases(assignee=bot.people.name(user), limit=RECENT)
+        return cases_reply("Your cases", cases, bot.links)
+    cases = await bot.store.list_cases(limit=RECENT)
+    if scope == "open":
+        closed = (CaseState.RESOLVED, CaseState.CLOSED)
+        cases = [case for case in cases if case.state not in closed]
+    return cases_reply("Open cases" if scope == "open" else "Recent cases", cases, bot.links)
+
+
+async def _contain(bot: Bot, user: str, parsed: SoarCommand, request_id: str) -> Rendered:
+    kind = BLOCK_IP if parsed.verb is Verb.BLOCK_IP else ISOLATE
+    options = {"block_seconds": parsed.ttl_seconds} if parsed.ttl_seconds else None
+    started = await request_containment(
+        bot.temporal,
+        bot.settings.temporal.task_queue,
+        kind,
+        parsed.target or "",
+        bot.people.name(user),
+        request_id=request_id,
+        options=options,
+    )
+    return text_reply(
+        f":hourglass_flowing_sand: Asked to {kind.verb} {code(parsed.target or '')}: playbook "
+        f"{code(kind.playbook)} is running ({code(started.workflow_id)}) and will ask for "
+        "approval before acting. You cannot approve your own request."
+    )

@@ -1,0 +1,25 @@
+"""A workflow that posts a case message through the Slack activity, called by name as the
+product's workflows call it — to show Temporal's retry honouring Slack's Retry-After."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from bot.models import POST_CASE_MESSAGE, CaseMessageRequest, SlackPost
+
+
+@workflow.defn(name="bot-tests.post-case-message")
+class PostCaseMessage:
+    @workflow.run
+    async def run(self, request: CaseMessageRequest) -> SlackPost:
+        return await workflow.execute_activity(
+            POST_CASE_MESSAGE,
+            request,
+            result_type=SlackPost,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)),
+        )

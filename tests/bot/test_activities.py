@@ -1,0 +1,271 @@
+"""The Slack activities against the fake Slack: one message per case, updated in place and
+coalesced in a storm; thread replies once; Slack's 429 turned into a Temporal retry after
+`Retry-After`; nothing posted and nothing failing when Slack is off."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.worker import Worker
+
+from bot.activities import SlackActivities
+from bot.models import CaseMessageRequest, EscalationNotice, TimelineReplyRequest
+from bot.settings import SlackSettings
+from soar.alerts.models import Severity, SeverityInfo, make_alert
+from soar.cases.models import Case, TimelineEvent, TimelineKind
+from soar.enrichment.models import Triage, Verdict
+from soar.settings import Settings
+from soar.store.db import Store
+from soar.testing.fake_slack import FakeSlack
+from tests.conftest import make_settings
+
+from .slack_workflow import PostCaseMessage
+from .support import (
+    CRITICAL_CHANNEL,
+    DEFAULT_CHANNEL,
+    ESCALATION_CHANNEL,
+    HIGH_CHANNEL,
+    bot_settings,
+    case,
+    texts,
+)
+
+
+@pytest.fixture
+def activities(slack_settings: Settings, store: Store) -> SlackActivities:
+    return SlackActivities.from_settings(slack_settings, store)
+
+
+def later(snapshot: Case, **changes: object) -> Case:
+    return snapshot.model_copy(
+        update={"updated_at": snapshot.updated_at + timedelta(seconds=1), **changes}
+    )
+
+
+def event(case_id: str, kind: str, summary: str) -> TimelineEvent:
+    return TimelineEvent(
+        id=f"{case_id}:{uuid.uuid4().hex[:6]}",
+        case_id=case_id,
+        at=datetime.now(UTC),
+        kind=kind,
+        actor="alice",
+        summary=summary,
+    )
+
+
+async def test_case_message_goes_to_the_channel_for_its_severity(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    for severity, channel in (
+        (Severity.CRITICAL, CRITICAL_CHANNEL),
+        (Severity.HIGH, HIGH_CHANNEL),
+        (Severity.LOW, DEFAULT_CHANNEL),
+    ):
+        post = await activities.post_case_message(CaseMessageRequest(case=case(severity=severity)))
+        assert (post.outcome, post.channel) == ("posted", channel)
+
+
+async def test_case_message_is_updated_in_place_and_never_goes_back(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    first = case()
+    alert = make_alert(
+        source="splunk",
+        native_key="n1",
+        title="t",
+        severity=SeverityInfo(level=Severity.HIGH),
+        time=datetime.now(UTC),
+        link="https://siem.example/n1",
+    )
+    triage = Triage(alert_id=alert.id, score=80, verdict=Verdict.MALICIOUS, reasons=["on a list"])
+    posted = await activities.post_case_message(
+        CaseMessageRequest(case=first, alert=alert, triage=triage)
+    )
+    second = later(first, alert_count=9, escalated=True)
+    updated = await activities.post_case_message(CaseMessageRequest(case=second))
+    assert (updated.outcome, updated.ts) == ("updated", posted.ts)
+    stale = await activities.post_case_message(CaseMessageRequest(case=first))
+    assert stale.outcome == "unchanged"
+
+    message = fake_slack.messages[(posted.channel or "", posted.ts or "")]
+    shown = texts(message.blocks)
+    assert "9 alerts" in shown and "Escalated" in shown
+    assert "malicious (80/100)" in shown and "<https://siem.example/n1|SIEM>" in shown
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_an_alert_storm_updates_one_message_a_few_times(
+    tmp_path: Path, fake_slack: FakeSlack, store: Store
+) -> None:
+    settings = bot_settings(tmp_path, fake_slack)
+    settings.slack.update_interval_seconds = 0.3
+    activities = SlackActivities.from_settings(settings, store)
+    start = case(alert_count=1)
+    await activities.post_case_message(CaseMessageRequest(case=start))
+    snapshots = [
+        start.model_copy(
+            update={"alert_count": n, "updated_at": start.updated_at + timedelta(seconds=n)}
+        )
+        for n in range(2, 202)
+    ]
+    began = time.monotonic()
+    for wave in range(4):
+        batch = snapshots[wave * 50 : (wave + 1) * 50]
+        await asyncio.gather(
+            *(activities.post_case_message(CaseMessageRequest(case=s)) for s in batch)
+        )
+    assert time.monotonic() - began < 5
+    updates = fake_slack.calls_to("chat.update")
+    assert 1 <= len(updates) <= 6
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert "201 alerts" in texts(updates[-1]["blocks"])
+
+
+async def test_a_deleted_case_message_is_posted_again(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    first = case()
+    posted = await activities.post_case_message(CaseMessageRequest(case=first))
+    fake_slack.fail("chat.update", "message_not_found")
+    again = await activities.post_case_message(CaseMessageRequest(case=later(first)))
+    assert again.outcome == "posted" and again.ts != posted.ts
+
+
+async def test_timeline_replies_go_to_the_thread_once(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    snapshot = case()
+    events = [
+        event(snapshot.id, TimelineKind.ALERT_ATTACHED, "Alert attached"),
+        event(snapshot.id, TimelineKind.NOTE, "Called the owner"),
+        event(snapshot.id, TimelineKind.ASSIGNED, "Assigned to bob"),
+    ]
+    request = TimelineReplyRequest(case_id=snapshot.id, events=events)
+    with pytest.raises(ApplicationError) as early:
+        await activities.post_timeline_reply(request)
+    assert early.value.type == "CaseMessageMissing"
+    assert early.value.next_retry_delay == timedelta(seconds=2)
+
+    parent = await activities.post_case_message(CaseMessageRequest(case=snapshot))
+    reply = await activities.post_timeline_reply(request)
+    assert reply.outcome == "posted"
+    assert (await activities.post_timeline_reply(request)).outcome == "unchanged"
+    [message] = fake_slack.thread(parent.channel or "", parent.ts or "")
+    assert len(message.blocks) == 2
+    assert "Called the owner" in texts(message.blocks)
+    alone = TimelineReplyRequest(case_id=snapshot.id, events=events[:1])
+    assert (await activities.post_timeline_reply(alone)).outcome == "skipped"
+
+
+async def test_rate_limit_becomes_a_retry_after_slacks_delay(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=7)
+    request = CaseMessageRequest(case=case())
+    with pytest.raises(ApplicationError) as limited:
+        await activities.post_case_message(request)
+    assert limited.value.type == "SlackRateLimited"
+    assert limited.value.next_retry_delay == timedelta(seconds=7)
+    assert not limited.value.non_retryable
+    assert (await activities.post_case_message(request)).outcome == "posted"
+
+
+async def test_malformed_messages_are_not_retried(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postMessage", "invalid_blocks")
+    with pytest.raises(ApplicationError) as refused:
+        await activities.post_case_message(CaseMessageRequest(case=case()))
+    assert refused.value.non_retryable
+
+
+async def test_temporal_retries_after_retry_after_and_the_post_lands(
+    temporal_client: Client, activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=1)
+    queue = f"bot-slack-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        temporal_client, task_queue=queue, workflows=[PostCaseMessage], activities=activities.all()
+    ):
+        began = time.monotonic()
+        post = await temporal_client.execute_workflow(
+            PostCaseMessage.run,
+            CaseMessageRequest(case=case()),
+            id=f"bot-test-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+    assert post.outcome == "posted"
+    assert time.monotonic() - began >= 1
+    statuses = [c.status for c in fake_slack.calls if c.method == "chat.postMessage"]
+    assert statuses == [429, 200]
+
+
+async def test_escalations_are_announced_once(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    notice = EscalationNotice(id="cmd-1", case_id="case-x", actor="alice", reason="why", to="bob")
+    first = await activities.notify_escalation(notice)
+    assert (first.outcome, first.channel) == ("posted", ESCALATION_CHANNEL)
+    assert (await activities.notify_escalation(notice)).outcome == "unchanged"
+
+
+async def test_without_a_channel_nothing_is_posted(
+    tmp_path: Path, fake_slack: FakeSlack, store: Store
+) -> None:
+    settings = bot_settings(tmp_path, fake_slack, slack=SlackSettings())
+    activities = SlackActivities.from_settings(settings, store)
+    snapshot = case()
+    assert (await activities.post_case_message(CaseMessageRequest(case=snapshot))).outcome == (
+        "skipped"
+    )
+    reply = TimelineReplyRequest(
+        case_id=snapshot.id, events=[event(snapshot.id, TimelineKind.NOTE, "n")]
+    )
+    assert (await activities.post_timeline_reply(reply)).outcome == "skipped"
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_without_slack_every_activity_is_a_no_op(tmp_path: Path, store: Store) -> None:
+    activities = SlackActivities.from_settings(make_settings(tmp_path), store)
+    post = await activities.post_case_message(CaseMessageRequest(case=case()))
+    assert post.outcome == "skipped"
+
+
+async def test_a_busy_channel_gives_the_worker_slot_back(
+    tmp_path: Path, fake_slack: FakeSlack, store: Store
+) -> None:
+    settings = bot_settings(tmp_path, fake_slack)
+    settings.slack.post_interval_seconds = 5
+    activities = SlackActivities.from_settings(settings, store)
+    assert (await activities.post_case_message(CaseMessageRequest(case=case()))).outcome == (
+        "posted"
+    )
+    with pytest.raises(ApplicationError) as busy:
+        await activities.post_case_message(CaseMessageRequest(case=case()))
+    assert busy.value.type == "SlackBusy"
+    assert busy.value.category is ApplicationErrorCategory.BENIGN
+    delay = busy.value.next_retry_delay
+    assert delay is not None and timedelta(seconds=4) < delay <= timedelta(seconds=5)
+
+
+async def test_updates_keep_within_the_workspace_budget(
+    tmp_path: Path, fake_slack: FakeSlack, store: Store
+) -> None:
+    settings = bot_settings(tmp_path, fake_slack)
+    settings.slack.updates_per_minute = 30
+    activities = SlackActivities.from_settings(settings, store)
+    snapshot = case()
+    await activities.post_case_message(CaseMessageRequest(case=snapshot))
+    with pytest.raises(ApplicationError) as busy:
+        await activities.post_case_message(CaseMessageRequest(case=later(snapshot)))
+    assert busy.value.type == "SlackBusy"
+    delay = busy.value.next_retry_delay
+    assert delay is not None and timedelta(seconds=1) < delay <= timedelta(seconds=2)
+    assert fake_slack.calls_to("chat.update") == []
