@@ -141,3 +141,26 @@ def api(
     """Run only the HTTP API (webhooks, operator API) with its spool forwarder."""
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
     _run(settings, stack.Parts(temporal=False, worker=False, api=True))
+
+
+@app.command()
+def bot(
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Connect to Slack over Socket Mode.")
+    ] = False,
+    temporal_address: TemporalAddress = None,
+    namespace: Namespace = None,
+) -> None:
+    """Run the Slack bot alone over Socket Mode (HTTP mode is served by `soar api`)."""
+    if not socket:
+        console.print(
+            "HTTP mode is part of `soar up` and `soar api` at /slack/events; "
+            "use `soar bot --socket` for Socket Mode."
+        )
+        raise typer.Exit(2)
+    settings = _settings(temporal_address, namespace, None, None, None)
+    if settings.slack_bot_token is None or settings.slack_app_token is None:
+        console.print("[red]error:[/red] Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+        raise typer.Exit(1)
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(stack.run_bot(settings))

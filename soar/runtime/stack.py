@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import uvicorn
 from temporalio.client import Client
 
+from bot.app import mount_slack, run_socket_mode, socket_mode_configured
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
 from soar.runtime.services import build_services
@@ -152,9 +153,13 @@ async def run(
             cleanup.callback(services.spool.close)
             forwarder = Forwarder(services.spool, services.submitter.starter)
             tasks.append(asyncio.create_task(forwarder.run(), name="forwarder"))
+            app = create_app(services)
+            mount_slack(app, services)
+            if socket_mode_configured(services):
+                tasks.append(asyncio.create_task(run_socket_mode(services), name="slack"))
             server = _ApiServer(
                 uvicorn.Config(
-                    create_app(services),
+                    app,
                     host=settings.api_host,
                     port=settings.api_port,
                     log_level="warning",
@@ -181,6 +186,30 @@ async def run(
             if task in done and task.exception():
                 log.error("%s stopped: %s", task.get_name(), task.exception())
         for task in tasks:
-            if task.get_name() == "forwarder":
+            if task.get_name() in ("forwarder", "slack"):
                 task.cancel()
         stopped.cancel()
+
+
+async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Serve the Slack bot over Socket Mode alone (`soar bot --socket`) until stopped."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    store = Store(settings.resolved_database_url())
+    await store.migrate()
+    services = build_services(await connect(settings.temporal, lazy=True), settings, store)
+    bot = asyncio.create_task(run_socket_mode(services), name="slack")
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([bot, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if bot.done():
+            bot.result()
+    finally:
+        bot.cancel()
+        stopped.cancel()
+        await asyncio.gather(bot, return_exceptions=True)
+        services.spool.close()
+        await store.close()

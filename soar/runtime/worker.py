@@ -9,6 +9,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bot.activities import SlackActivities
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import build_actuator_registry
@@ -50,6 +51,7 @@ def product_activities(
         *CorrelationActivities(settings.correlation, settings.temporal.task_queue).all(),
         *containment.all(),
         *PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers).all(),
+        *SlackActivities.from_settings(settings, store).all(),
     ]
 
 
