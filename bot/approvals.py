@@ -3,7 +3,9 @@
 Each handler acknowledges first (Slack waits 3 seconds), then checks on the server
 that the person may decide, sends the `decide` Update, and shows the outcome: the
 message re-rendered for everyone (without buttons once settled), or a private refusal
-in the validator's own words, which is also recorded on the case's timeline.
+in the validator's own words, which is also recorded on the case's timeline. A click on
+a request already settled — late, or the same person's second click — is answered
+privately with who settled it and when ("already approved by @alice at …"), and audited.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Bot
-from bot.decisions import DecisionUnavailable, current_approval, send_decision
+from bot.decisions import (
+    DecisionUnavailable,
+    current_approval,
+    no_longer_open,
+    send_decision,
+)
 from bot.ids import ActionId, CallbackId, InputId
 from bot.interactions import Click, tell
+from bot.messages import already_settled
 from bot.mrkdwn import escape
 from bot.permissions import refusal
 from bot.settings import Permission
@@ -78,6 +86,12 @@ async def decide(
         message = refusal(Permission.DECIDE)
         await record_refusal(bot.store, approval, request, message)
         await tell(client, click.channel, click.user, f":no_entry: Not recorded: {message}.")
+        return
+    current = await current_approval(bot.temporal, bot.store, approval.id) or approval
+    if current.state is not ApprovalState.PENDING:
+        await record_refusal(bot.store, current, request, no_longer_open(current))
+        settled = already_settled(current, bot.people)
+        await tell(client, click.channel, click.user, f":no_entry: Not recorded: {settled}")
         return
     try:
         outcome = await send_decision(bot.temporal, bot.store, approval, request)

@@ -3,7 +3,7 @@ message, their modals, and the "Add to case" message shortcut.
 
 Everything lands as a `command` signal to the case workflow (see
 :mod:`bot.case_commands`), with an id derived from the Slack view, so the timeline
-records it once. Escalations are also announced in the escalation channel.
+records it once. The case workflow announces escalations in the escalation channel.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from bot.case_commands import CaseClosed, CaseNotFound, find_case, send_case_com
 from bot.context import Bot
 from bot.ids import ActionId, CallbackId, InputId
 from bot.interactions import Click, tell
-from bot.models import EscalationNotice
 from bot.mrkdwn import clip, code, escape
 from bot.permissions import refusal
 from bot.settings import Permission
@@ -87,7 +86,7 @@ def register(app: AsyncApp, bot: Bot) -> None:
             text=input_value(view, InputId.REASON),
             data={"to": to} if to else {},
         )
-        answer = await escalate(bot, user, meta.get("case_id"), command)
+        answer = await change_case(bot, user, meta.get("case_id"), command)
         await tell(client, meta.get("channel"), user, answer.text)
 
     @app.shortcut(CallbackId.ADD_TO_CASE)
@@ -187,22 +186,6 @@ async def change_case(
         return Answer(False, f":warning: {escape(str(error))}")
     done = command.kind.value.replace("_", " ").capitalize()
     return Answer(True, f":white_check_mark: {done} sent to case {code(case.id)}")
-
-
-async def escalate(bot: Bot, user: str, case_id: str | None, command: CaseCommand) -> Answer:
-    """Escalate the case and announce it in the escalation channel."""
-    answer = await change_case(bot, user, case_id, command)
-    if answer.ok:
-        await bot.publisher.notify_escalation(
-            EscalationNotice(
-                id=command.id,
-                case_id=(case_id or "").strip(),
-                actor=command.actor,
-                reason=command.text,
-                to=command.data.get("to"),
-            )
-        )
-    return answer
 
 
 async def _permalink(client: AsyncWebClient, channel: str | None, ts: str | None) -> str | None:

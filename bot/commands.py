@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.case_commands import CaseNotFound, find_case
-from bot.cases import change_case, escalate
+from bot.cases import change_case
 from bot.command_parser import SoarCommand, UsageError, Verb, parse
 from bot.containment import BLOCK_IP, ISOLATE, request_containment
 from bot.context import Bot
@@ -40,6 +40,7 @@ KINDS = {
     Verb.ASSIGN: CaseCommandKind.ASSIGN,
     Verb.SEVERITY: CaseCommandKind.SET_SEVERITY,
     Verb.NOTE: CaseCommandKind.NOTE,
+    Verb.ESCALATE: CaseCommandKind.ESCALATE,
     Verb.CLOSE: CaseCommandKind.CLOSE,
 }
 
@@ -77,9 +78,6 @@ async def answer(bot: Bot, command: dict[str, Any]) -> Rendered:
         case Verb.APPROVALS:
             pending = await bot.store.list_approvals(state=ApprovalState.PENDING, limit=RECENT)
             return approvals_reply(pending, bot.people)
-        case Verb.ESCALATE:
-            order = _case_command(bot, user, parsed, request_id, CaseCommandKind.ESCALATE)
-            return text_reply((await escalate(bot, user, parsed.case_id, order)).text)
         case Verb.BLOCK_IP | Verb.ISOLATE:
             return await _contain(bot, user, parsed, request_id)
         case _:

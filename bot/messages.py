@@ -243,21 +243,38 @@ def _settlement(approval: ApprovalRequest, people: People) -> str:
     at = date(approval.settled_at) if approval.settled_at else "an earlier time"
     match approval.state:
         case ApprovalState.APPROVED:
-            who = ", ".join(
-                people.show(d.user)
-                for d in approval.decisions
-                if d.decision is DecisionKind.APPROVE
-            )
-            return f":white_check_mark: Approved by {who} at {at}"
+            return f":white_check_mark: Approved by {_settled_by(approval, people)} at {at}"
         case ApprovalState.DENIED:
             denial = next((d for d in approval.decisions if d.decision is DecisionKind.DENY), None)
             reason = f"\n{quoted(denial.reason, 1000)}" if denial and denial.reason else ""
-            who = people.show(approval.settled_by) if approval.settled_by else "someone"
-            return f":no_entry: Denied by {who} at {at}{reason}"
+            return f":no_entry: Denied by {_settled_by(approval, people)} at {at}{reason}"
         case ApprovalState.EXPIRED:
             return f":hourglass: Expired at {date(approval.expires_at)} without a decision"
         case _:
             return f":heavy_multiplication_x: Cancelled at {at}"
+
+
+def already_settled(approval: ApprovalRequest, people: People) -> str:
+    """The private answer to a click on a settled request: "already approved by @alice
+    at …" (mrkdwn)."""
+    at = date(approval.settled_at) if approval.settled_at else "an earlier time"
+    match approval.state:
+        case ApprovalState.APPROVED | ApprovalState.DENIED:
+            state = approval.state.value
+            return f"already {state} by {_settled_by(approval, people)} at {at}"
+        case ApprovalState.EXPIRED:
+            return f"expired at {date(approval.expires_at)} without a decision"
+        case _:
+            return f"cancelled at {at}"
+
+
+def _settled_by(approval: ApprovalRequest, people: People) -> str:
+    """Who settled the request: every approver of an approved one, else whoever denied."""
+    if approval.state is ApprovalState.APPROVED:
+        return ", ".join(
+            people.show(d.user) for d in approval.decisions if d.decision is DecisionKind.APPROVE
+        )
+    return people.show(approval.settled_by) if approval.settled_by else "someone"
 
 
 def timeline_reply(events: Sequence[TimelineEvent], people: People) -> Rendered | None:

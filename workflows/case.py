@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from soar.store.activities import CaseChanges, StoreActivities
 
+from workflows.slack import CaseMessageRequest, EscalationNotice, SlackItem, SlackOutbox
+
 STORE_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_OBSERVABLES = 200
@@ -61,6 +63,8 @@ class CaseInput(BaseModel):
     seen_command_ids: list[str] = Field(default_factory=list)
     sequence: int = 0
     severity_pinned: bool = False
+    slack: bool = False
+    slack_queue: list[SlackItem] = Field(default_factory=list)
 
 
 def _signature(alert: Alert) -> str:
@@ -101,6 +105,7 @@ class CaseWorkflow:
         self._seen_commands = set(input.seen_command_ids)
         self._children: dict[str, workflow.ChildWorkflowHandle] = {}
         self._watchers: set[asyncio.Task[None]] = set()
+        self._slack = SlackOutbox(input.slack, input.slack_queue)
         window = timedelta(seconds=input.window_seconds)
         while True:
             try:
@@ -118,6 +123,7 @@ class CaseWorkflow:
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over())
+        await self._slack.hand_off()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case
 
@@ -138,6 +144,7 @@ class CaseWorkflow:
                 "pending_alerts": list(self._alerts),
                 "pending_commands": list(self._commands),
                 "started_playbooks": list(self._state.started_playbooks),
+                "slack_queue": self._slack.queued(),
             }
         )
 
@@ -205,6 +212,8 @@ class CaseWorkflow:
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
         )
+        latest = next((a for a in reversed(alerts) if a.alert.id in new_alert_ids), None)
+        self._show(events, latest)
         for attach in to_match:
             await self._start_playbooks(attach)
 
@@ -278,6 +287,15 @@ class CaseWorkflow:
             case CaseCommandKind.ESCALATE:
                 updates["escalated"] = True
                 kind, summary = TimelineKind.ESCALATED, command.text or "Escalated"
+                self._slack.escalation(
+                    EscalationNotice(
+                        id=command.id,
+                        case_id=case.id,
+                        actor=command.actor,
+                        reason=command.text,
+                        to=command.data.get("to"),
+                    )
+                )
             case CaseCommandKind.CLOSE:
                 updates |= {"state": CaseState.CLOSED, "resolution": command.resolution}
                 kind = TimelineKind.STATE_CHANGED
@@ -339,6 +357,7 @@ class CaseWorkflow:
             case_workflow_id=workflow.info().workflow_id,
             alert=attach.alert,
             triage=attach.triage,
+            slack=self._state.slack,
         )
 
     async def _watch(self, name: str, child_id: str, handle: workflow.ChildWorkflowHandle) -> None:
@@ -366,6 +385,21 @@ class CaseWorkflow:
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
         )
+        self._show(events, None)
+
+    def _show(self, events: list[TimelineEvent], latest: AttachAlert | None) -> None:
+        """Queue the case message as the case is now, and the new entries as a thread
+        reply (alert attachments are counted on the message instead)."""
+        assert self._case is not None
+        self._slack.case_message(
+            CaseMessageRequest(
+                case=self._case,
+                alert=latest.alert if latest else None,
+                triage=latest.triage if latest else None,
+            )
+        )
+        shown = [e for e in events if e.kind != TimelineKind.ALERT_ATTACHED]
+        self._slack.replies(self._case.id, shown)
 
     async def _end_quiet(self) -> None:
         if self._case is None:

@@ -37,11 +37,12 @@ class CaseRef(BaseModel):
 
 
 class CaseStart(BaseModel):
-    """The input of a new case workflow run."""
+    """The input of a new case workflow run. `slack`: post the case to Slack."""
 
     correlation_key: str
     window_seconds: int
     history_limit: int | None = None
+    slack: bool = False
 
 
 class AttachAlert(BaseModel):
@@ -66,14 +67,19 @@ class PlaybookStart(BaseModel):
     case_workflow_id: str
     alert: Alert
     triage: Triage | None = None
+    slack: bool = False
 
 
 class CorrelationActivities:
-    """Bound to the correlation settings and the task queue the case workflows run on."""
+    """Bound to the correlation settings, the task queue the case workflows run on, and
+    whether cases are posted to Slack."""
 
-    def __init__(self, settings: CorrelationSettings, task_queue: str) -> None:
+    def __init__(
+        self, settings: CorrelationSettings, task_queue: str, *, slack: bool = False
+    ) -> None:
         self.settings = settings
         self.task_queue = task_queue
+        self.slack = slack
 
     @activity.defn(name="cases.correlate")
     async def correlate(self, request: CorrelateInput) -> CaseRef:
@@ -86,6 +92,7 @@ class CorrelationActivities:
                 correlation_key=key,
                 window_seconds=window,
                 history_limit=self.settings.case_history_limit,
+                slack=self.slack,
             ),
             id=workflow_id,
             task_queue=self.task_queue,

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 from bot.activities import SlackActivities
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
-from soar.containment.actuators import build_actuator_registry
+from soar.containment.actuators import ActuatorRegistry, build_actuator_registry
 from soar.enrichment.activities import TriageActivities
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.providers import build_enricher_registry
@@ -24,14 +24,19 @@ from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.discovery import discover_playbooks
 from workflows.sdk.spec import PlaybookSpec
+from workflows.slack import SlackDeliveryWorkflow
 
-WORKFLOWS: list[type] = [AlertWorkflow, CaseWorkflow]
+WORKFLOWS: list[type] = [AlertWorkflow, CaseWorkflow, SlackDeliveryWorkflow]
 
 
 def product_activities(
-    settings: Settings, store: Store, playbooks: Sequence[PlaybookSpec]
+    settings: Settings,
+    store: Store,
+    playbooks: Sequence[PlaybookSpec],
+    actuators: ActuatorRegistry | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity of the product, bound to the settings, the store and the playbooks."""
+    """Every activity of the product, bound to the settings, the store and the playbooks.
+    `actuators` replaces the ones `[actuators]` configures (tests, embedding)."""
     inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
     enrichers = build_enricher_registry(settings.enrichment)
 
@@ -39,7 +44,7 @@ def product_activities(
         return await store.count_containments_since(datetime.now(UTC) - timedelta(hours=1))
 
     containment = ContainmentActivities(
-        build_actuator_registry(settings.actuators),
+        actuators or build_actuator_registry(settings.actuators),
         settings.guardrails,
         inventory,
         dry_run=settings.dry_run,
@@ -48,7 +53,11 @@ def product_activities(
     return [
         *StoreActivities(store).all(),
         *TriageActivities(inventory, enrichers).all(),
-        *CorrelationActivities(settings.correlation, settings.temporal.task_queue).all(),
+        *CorrelationActivities(
+            settings.correlation,
+            settings.temporal.task_queue,
+            slack=settings.slack_bot_token is not None,
+        ).all(),
         *containment.all(),
         *PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers).all(),
         *SlackActivities.from_settings(settings, store).all(),
@@ -63,6 +72,7 @@ def build_worker(
     extra_activities: Sequence[Callable[..., Any]] = (),
     extra_workflows: Sequence[type] = (),
     playbooks: Sequence[PlaybookSpec] | None = None,
+    actuators: ActuatorRegistry | None = None,
 ) -> Worker:
     """A worker for the configured task queue: the product's workflows, every discovered
     playbook (built-in and from the `soar.playbooks` entry point group, unless `playbooks`
@@ -72,5 +82,8 @@ def build_worker(
         client,
         task_queue=settings.temporal.task_queue,
         workflows=[*WORKFLOWS, *(spec.workflow for spec in playbooks), *extra_workflows],
-        activities=[*product_activities(settings, store, playbooks), *extra_activities],
+        activities=[
+            *product_activities(settings, store, playbooks, actuators),
+            *extra_activities,
+        ],
     )

@@ -145,10 +145,11 @@ async def test_approve_click_decides_and_the_playbook_goes_on(
 
     await slack.click(ActionId.APPROVE, approval.id, user=BOB, **where)
     told = await fake_slack.wait_for("chat.postEphemeral", lambda a: a["user"] == BOB)
-    assert "already approved by alice at" in told["text"]
-    assert ("bob", told["text"].split("Not recorded: ", 1)[1]) in await refusals(
-        store, approval.case_id
-    )
+    assert "Not recorded: already approved by <@UALICE01> at <!date^" in told["text"]
+    audited = await refusals(store, approval.case_id)
+    assert [(who, m.split(" at ")[0]) for who, m in audited] == [
+        ("bob", "already approved by alice")
+    ]
 
 
 async def test_unauthorised_clicks_are_refused_privately_and_audited(

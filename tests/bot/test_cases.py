@@ -24,10 +24,10 @@ from soar.alerts.models import (
 from soar.cases.activities import AttachAlert, CaseStart
 from soar.cases.correlation import case_workflow_id
 from soar.cases.models import CaseState, Resolution, TimelineKind
+from soar.settings import Settings
 from soar.store.db import Store
 from soar.store.views import CaseDetail
 from soar.testing.fake_slack import FakeSlack
-from tests.conftest import TASK_QUEUE
 
 from .support import (
     ALICE,
@@ -43,8 +43,11 @@ from .support import (
 
 
 @pytest.fixture
-async def open_case(temporal_client: Client, store: Store, worker: Worker) -> CaseDetail:
-    """A case held by a running case workflow (a low alert no playbook answers)."""
+async def open_case(
+    temporal_client: Client, store: Store, slack_worker: Worker, slack_settings: Settings
+) -> CaseDetail:
+    """A case held by a running case workflow that posts to the fake Slack (a low alert
+    no playbook answers)."""
     key = f"bot-test:{uuid.uuid4().hex[:12]}"
     alert = make_alert(
         source="bot-test",
@@ -59,9 +62,9 @@ async def open_case(temporal_client: Client, store: Store, worker: Worker) -> Ca
     await store.upsert_alert(alert)
     await temporal_client.start_workflow(
         "CaseWorkflow",
-        CaseStart(correlation_key=key, window_seconds=3600),
+        CaseStart(correlation_key=key, window_seconds=3600, slack=True),
         id=case_workflow_id(key),
-        task_queue=TASK_QUEUE,
+        task_queue=slack_settings.temporal.task_queue,
         start_signal="attach",
         start_signal_args=[AttachAlert(alert=alert)],
     )

@@ -8,6 +8,9 @@ Changes to the case itself (a note, a state, an escalation, a closure) are `comm
 signals to the case workflow, which owns the case and writes their timeline entries.
 A playbook running on its own (no `case_workflow_id`), or whose case has ended, writes
 those entries itself, so nothing it did goes unrecorded.
+
+When the case is shown in Slack, each entry the run writes becomes a reply in the case's
+thread, and each approval request its own message, re-rendered as decisions arrive.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from soar.store.activities import StoreActivities
     from workflows.sdk.models import CASE_COMMAND_SIGNAL, PlaybookInput
 
+from workflows.slack import SlackOutbox
+
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -39,7 +44,9 @@ class Recorder:
     def __init__(self, input: PlaybookInput) -> None:
         self.input = input
         self.actions: dict[str, ContainmentAction] = {}
+        self.slack = SlackOutbox(input.slack and bool(input.case_workflow_id))
         self._sequence = 0
+        self._shown_approvals: set[str] = set()
 
     @property
     def actor(self) -> str:
@@ -78,16 +85,19 @@ class Recorder:
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
+        self.slack.replies(self.input.case_id, [event])
         return event
 
     async def approval(self, request: ApprovalRequest) -> None:
-        """Record an approval request with its decisions so far."""
+        """Record an approval request with its decisions so far, and show it in Slack."""
         await workflow.execute_activity_method(
             StoreActivities.record_approval,
             request,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
+        self.slack.approval(request, new=request.id not in self._shown_approvals)
+        self._shown_approvals.add(request.id)
 
     async def action(self, action: ContainmentAction) -> None:
         """Record the latest state of a containment action."""

@@ -62,6 +62,7 @@ class PlaybookWorkflow:
             await spec.invoke(ctx)
         except Exception as error:
             await workflow.wait_condition(workflow.all_handlers_finished)
+            await self._recorder.slack.drain()
             if isinstance(error, FailureError):
                 raise
             raise ApplicationError(
@@ -71,6 +72,7 @@ class PlaybookWorkflow:
         await self._recorder.event(
             PLAYBOOK_FINISHED, f"Playbook {spec.name} finished", data={"playbook": spec.name}
         )
+        await self._recorder.slack.drain()
         return PlaybookResult(
             playbook=spec.name,
             case_id=input.case_id,
