@@ -121,17 +121,20 @@ def content_dedup_key(
     title: str,
     rule: Rule,
     severity: SeverityInfo,
-    time: datetime,
+    time: datetime | None,
     observables: list[Observable],
     description: str | None,
 ) -> str:
-    """Dedup key for senders with no id of their own: a hash of the normalised content."""
+    """Dedup key for senders with no id of their own: a hash of the normalised content.
+
+    The sender's time is part of the content; an alert with no time is identified by the
+    rest, so that a redelivery of it (which is received later) is still recognised."""
     canonical = json.dumps(
         {
             "title": title,
             "rule": rule.model_dump(mode="json"),
             "severity": severity.level.value,
-            "time": time.astimezone(UTC).isoformat(),
+            "time": time.astimezone(UTC).isoformat() if time else None,
             "observables": sorted((o.type.value, o.value, o.role.value) for o in observables),
             "description": description,
         },
@@ -147,7 +150,7 @@ def make_alert(
     native_key: str | None,
     title: str,
     severity: SeverityInfo,
-    time: datetime,
+    time: datetime | None,
     rule: Rule | None = None,
     description: str | None = None,
     status: AlertStatus = AlertStatus.FIRING,
@@ -155,10 +158,13 @@ def make_alert(
     observables: list[Observable] | None = None,
     raw: Any = None,
 ) -> Alert:
-    """Build an alert, deriving its dedup key (the sender's own id, else a content hash)."""
+    """Build an alert, deriving its dedup key (the sender's own id, else a content hash).
+
+    `time` is when the sender says the alert happened; `None` when it does not say, and
+    the alert is then stamped with the time it was received."""
     rule = rule or Rule()
     observables = dedupe_observables(observables or [])
-    if time.tzinfo is None:
+    if time is not None and time.tzinfo is None:
         time = time.replace(tzinfo=UTC)
     dedup_key = (
         f"{source}:{native_key}"
@@ -181,7 +187,7 @@ def make_alert(
         rule=rule,
         severity=severity,
         status=status,
-        time=time,
+        time=time or datetime.now(UTC),
         link=link,
         observables=observables,
         raw=raw,

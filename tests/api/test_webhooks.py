@@ -68,6 +68,37 @@ async def _at_least_one(client: Client, workflow_id: str) -> int:
     return await executions(client, workflow_id)
 
 
+async def test_alert_without_id_or_time_is_recognised_when_redelivered(
+    api: httpx.AsyncClient, temporal_client: Client
+) -> None:
+    body = {"title": f"Beacon to c2 {unique()}", "severity": "high", "src_ip": "203.0.113.7"}
+    accepted = []
+    for _ in range(3):
+        answer = await api.post("/webhooks/generic", json=body, headers=bearer())
+        assert answer.status_code == 202
+        accepted.append(answer.json()["accepted"][0])
+        await asyncio.sleep(1.1)
+    assert len({a["alert_id"] for a in accepted}) == 1
+    assert [a["duplicate"] for a in accepted] == [False, True, True]
+    workflow_id = accepted[0]["workflow_id"]
+    assert await wait_for(lambda: _at_least_one(temporal_client, workflow_id)) == 1
+
+
+async def test_alert_workflows_are_listable_by_their_search_attributes(
+    api: httpx.AsyncClient, temporal_client: Client
+) -> None:
+    rule = f"rule-{unique()}"
+    body = generic_alert(rule=rule)
+    answer = await api.post("/webhooks/generic", json=body, headers=bearer())
+    workflow_id = answer.json()["accepted"][0]["workflow_id"]
+    query = f"Source = 'generic' AND Severity = 'critical' AND Rule = '{rule}'"
+
+    async def listed() -> list[str]:
+        return [w.id async for w in temporal_client.list_workflows(query)]
+
+    assert await wait_for(listed) == [workflow_id]
+
+
 async def test_concurrent_redeliveries_start_one_workflow(
     api: httpx.AsyncClient, temporal_client: Client
 ) -> None:

@@ -25,7 +25,6 @@ from soar.ingest.parsers.fields import (
     description_text,
     json_safe,
     native_key,
-    now_utc,
     parse_time,
     require_dict,
     severity_from_name,
@@ -94,7 +93,7 @@ def _alert(
         rule=Rule(name=alertname),
         severity=severity_from_name(labels.get("severity")),
         status=AlertStatus.RESOLVED if status.lower() == "resolved" else AlertStatus.FIRING,
-        time=parse_time(starts_at) or now_utc(),
+        time=parse_time(starts_at),
         link=links[0][1] if links else None,
         observables=collect_observables(
             keyed_observables(labels),

@@ -32,7 +32,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     require_dict,
     scalars,
     severity_from_name,
@@ -64,7 +63,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
             description=message,
             rule=Rule(name=rule_name, id=text(document.get("rule_id"))),
             severity=severity_from_name(document.get("severity")),
-            time=first_time(document, "date", "timestamp") or now_utc(),
+            time=first_time(document, "date", "timestamp"),
             link=text(document.get("link")),
             observables=collect_observables(
                 [ip_observable(v, ObservableRole.SOURCE) for v in each("network.client.ip")],

@@ -38,7 +38,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     require_dict,
     scalars,
     severity_by_thresholds,
@@ -129,7 +128,7 @@ def _alert(element: dict[str, Any], summary: dict[str, Any], context: ParseConte
         rule=Rule(name=rule_name, id=first_text(doc, *RULE_ID) or text(rule.get("rule_id"))),
         severity=_severity(doc, rule),
         status=AlertStatus.RESOLVED if status.lower() == "recovered" else AlertStatus.FIRING,
-        time=first_time(doc, *TIME) or now_utc(),
+        time=first_time(doc, *TIME),
         link=first_text(doc, "kibana.alert.url") or text(summary.get("results_link")),
         observables=collect_observables(
             [ip_observable(v, ObservableRole.SOURCE) for v in each("source.ip")],

@@ -179,11 +179,6 @@ def number(value: Any) -> float | None:
     return None
 
 
-def now_utc() -> datetime:
-    """The current time in UTC, for senders that give no time."""
-    return datetime.now(UTC)
-
-
 def parse_time(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO-8601 text or epoch seconds/ms/us/ns; None if unusable.
 

@@ -43,7 +43,6 @@ from soar.ingest.parsers.fields import (
     first_line,
     json_safe,
     native_key,
-    now_utc,
     number,
     parse_time,
     require_dict,
@@ -131,7 +130,7 @@ def _alert(item: dict[str, Any], context: ParseContext) -> Alert:
         rule=rule,
         severity=_severity(value("severity")),
         status=AlertStatus.RESOLVED if status.lower() in RESOLVED_WORDS else AlertStatus.FIRING,
-        time=parse_time(value("time")) or now_utc(),
+        time=parse_time(value("time")),
         link=text(value("link")),
         observables=collect_observables(
             [ip_observable(v, ObservableRole.SOURCE) for v in scalars(value("src_ip"))],

@@ -21,7 +21,6 @@ from soar.ingest.parsers.fields import (
     description_text,
     json_safe,
     native_key,
-    now_utc,
     number,
     parse_time,
     require_dict,
@@ -52,7 +51,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
             description=description_text(document.get("event_definition_description"), message),
             rule=Rule(name=definition, id=text(document.get("event_definition_id"))),
             severity=_severity(event.get("priority")),
-            time=parse_time(event.get("timestamp")) or now_utc(),
+            time=parse_time(event.get("timestamp")),
             observables=collect_observables(
                 keyed_observables(as_dict(event.get("group_by_fields"))),
                 keyed_observables(as_dict(event.get("fields"))),

@@ -34,7 +34,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     require_dict,
     scalars,
     severity_by_thresholds,
@@ -74,7 +73,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
             rule=Rule(name=kind),
             severity=severity_by_thresholds(severity, SEVERITY_BANDS, Severity.CRITICAL)
             or severity_from_name(severity),
-            time=time or now_utc(),
+            time=time,
             link=console_link(region, finding_id),
             observables=collect_observables(
                 _action_observables(finding),

@@ -42,7 +42,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     require_dict,
     scalars,
     severity_from_name,
@@ -95,7 +94,7 @@ def _incident(
         rule=Rule(id=text(rule_ids[0]) if rule_ids else None),
         severity=severity_from_name(props.get("severity")),
         status=_status(props.get("status"), "closed"),
-        time=first_time(props, "createdTimeUtc", "firstActivityTimeUtc") or now_utc(),
+        time=first_time(props, "createdTimeUtc", "firstActivityTimeUtc"),
         link=text(props.get("incidentUrl")),
         observables=collect_observables(
             [o for entity in entities for o in _entity(as_dict(entity))],
@@ -157,7 +156,7 @@ def _graph_alert(alert: dict[str, Any], context: ParseContext) -> Item:
         rule=Rule(id=first_text(alert, "detectorId")),
         severity=severity_from_name(alert.get("severity")),
         status=_status(alert.get("status"), "resolved"),
-        time=first_time(alert, "createdDateTime", "firstActivityDateTime") or now_utc(),
+        time=first_time(alert, "createdDateTime", "firstActivityDateTime"),
         link=first_text(alert, "alertWebUrl", "incidentWebUrl"),
         observables=collect_observables(
             [o for item in evidence for o in _evidence(as_dict(item))],

@@ -27,7 +27,6 @@ from soar.ingest.parsers.fields import (
     first_text,
     json_safe,
     native_key,
-    now_utc,
     parse_time,
     require_dict,
     scalars,
@@ -62,7 +61,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
             description=description,
             rule=Rule(name=text(document.get("search_name"))),
             severity=severity_from_name(first(result, "severity", "urgency")),
-            time=parse_time(result.get("_time")) or now_utc(),
+            time=parse_time(result.get("_time")),
             link=text(document.get("results_link")),
             observables=collect_observables(
                 [host_observable(v, ObservableRole.SOURCE) for v in each("src")],

@@ -28,7 +28,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     number,
     parse_time,
     require_dict,
@@ -73,7 +72,7 @@ def _event(event: dict[str, Any], context: ParseContext) -> Item:
             id=f"{gid}:{signature_id}:{rev}" if signature_id else None,
         ),
         severity=_severity(alert.get("severity")),
-        time=parse_time(event.get("timestamp")) or now_utc(),
+        time=parse_time(event.get("timestamp")),
         observables=collect_observables(
             ip_observable(event.get("src_ip"), ObservableRole.SOURCE),
             ip_observable(event.get("dest_ip"), Destination),

@@ -32,7 +32,6 @@ from soar.ingest.parsers.fields import (
     get,
     json_safe,
     native_key,
-    now_utc,
     number,
     require_dict,
     scalars,
@@ -72,7 +71,7 @@ def parse(document: Any, context: ParseContext) -> list[Item]:
                 id=first_text(alert, "rule.id") or text(wrapper.get("rule_id")),
             ),
             severity=_severity(alert, wrapper),
-            time=first_time(alert, "timestamp") or first_time(wrapper, "timestamp") or now_utc(),
+            time=first_time(alert, "timestamp") or first_time(wrapper, "timestamp"),
             observables=collect_observables(
                 [host_observable(v, ObservableRole.SOURCE) for v in each("data.srcip")],
                 [host_observable(v, ObservableRole.DESTINATION) for v in each("data.dstip")],
