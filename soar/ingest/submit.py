@@ -2,7 +2,9 @@
 
 Each alert becomes the workflow `alert-<alert id>`, started with USE_EXISTING and
 REJECT_DUPLICATE: a redelivery finds the existing run instead of starting another. A
-`resolved` notification is a signal-with-start, so it updates the alert's open workflow.
+`resolved` notification is a signal-with-start, so it updates the alert's open workflow;
+when that run has ended (the alert fired for longer than its resolve window), it starts
+a short new run that records the resolution.
 """
 
 from __future__ import annotations
@@ -77,7 +79,11 @@ class AlertStarter:
                 id=alert.workflow_id,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=(
+                    WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                    if resolved
+                    else WorkflowIDReusePolicy.REJECT_DUPLICATE
+                ),
                 start_signal="resolve" if resolved else None,
                 start_signal_args=[alert] if resolved else [],
                 search_attributes=TypedSearchAttributes(sa.alert_attributes(alert)),

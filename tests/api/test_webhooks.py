@@ -7,16 +7,21 @@ import base64
 import hashlib
 import hmac
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from soar.alerts.models import AlertStatus
+from soar.api.app import create_app
 from soar.api.deps import Services
+from soar.runtime.services import build_services
 from soar.settings import SourceAuth, SourceSettings
-from tests.conftest import API_TOKEN, SAMPLES, bearer, unique
+from soar.store.db import Store
+from tests.conftest import API_TOKEN, SAMPLES, bearer, make_settings, unique
 
 
 async def wait_for(predicate, within: float = 20.0) -> Any:
@@ -172,6 +177,35 @@ async def test_resolved_notification_updates_the_same_alert(
 
     await wait_for(recorded_resolved)
     assert await executions(temporal_client, first["workflow_id"]) == 1
+
+
+async def test_resolved_after_the_alert_workflow_ended_still_resolves_the_alert(
+    temporal_client: Client, worker: Worker, store: Store, tmp_path: Path
+) -> None:
+    services = build_services(
+        temporal_client, make_settings(tmp_path, alert_resolve_window_seconds=1), store
+    )
+    transport = httpx.ASGITransport(app=create_app(services))
+    payload = json.loads((SAMPLES / "alertmanager.json").read_text())
+    payload["alerts"] = payload["alerts"][:1]
+    payload["alerts"][0]["fingerprint"] = unique()
+    async with httpx.AsyncClient(transport=transport, base_url="http://soar.test") as api:
+        firing = (await api.post("/webhooks/alertmanager", json=payload, headers=bearer())).json()
+        accepted = firing["accepted"][0]
+        handle = temporal_client.get_workflow_handle(accepted["workflow_id"])
+        await handle.result()
+        payload["status"] = payload["alerts"][0]["status"] = "resolved"
+        payload["alerts"][0]["endsAt"] = "2026-11-22T09:45:00Z"
+        resolved = (await api.post("/webhooks/alertmanager", json=payload, headers=bearer()))
+    services.spool.close()
+    assert resolved.status_code == 202
+    assert resolved.json()["accepted"][0]["alert_id"] == accepted["alert_id"]
+
+    async def recorded_resolved() -> bool:
+        alert = await store.get_alert(accepted["alert_id"])
+        return alert is not None and alert.status is AlertStatus.RESOLVED
+
+    await wait_for(recorded_resolved)
 
 
 async def test_error_statuses_say_what_is_wrong(api: httpx.AsyncClient, services: Services) -> None:
