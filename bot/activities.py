@@ -23,20 +23,22 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from bot.clients import web_client
 from bot.links import Links
 from bot.message_store import SlackMessageStore
-from bot.models import (
+from bot.pacing import Busy, Pacer
+from bot.publisher import CaseMessageMissing, Publisher
+from soar.approvals.models import ApprovalRequest
+from soar.chatops.models import (
     NOTIFY_ESCALATION,
+    NOTIFY_PERSON,
     POST_APPROVAL_MESSAGE,
     POST_CASE_MESSAGE,
     POST_TIMELINE_REPLY,
     UPDATE_APPROVAL_MESSAGE,
     CaseMessageRequest,
     EscalationNotice,
+    PersonNotice,
     SlackPost,
     TimelineReplyRequest,
 )
-from bot.pacing import Busy, Pacer
-from bot.publisher import CaseMessageMissing, Publisher
-from soar.approvals.models import ApprovalRequest
 from soar.settings import Settings
 from soar.store.db import Store
 
@@ -118,6 +120,7 @@ class SlackActivities:
             self.post_approval_message,
             self.update_approval_message,
             self.notify_escalation,
+            self.notify_person,
         ]
 
     @activity.defn(name=POST_CASE_MESSAGE)
@@ -146,6 +149,11 @@ class SlackActivities:
     async def notify_escalation(self, notice: EscalationNotice) -> SlackPost:
         """Announce an escalation in the escalation channel (once per escalation)."""
         return await self._run(lambda publisher: publisher.notify_escalation(notice))
+
+    @activity.defn(name=NOTIFY_PERSON)
+    async def notify_person(self, notice: PersonNotice) -> SlackPost:
+        """Tell a person (a direct message) or a channel what a playbook did (once)."""
+        return await self._run(lambda publisher: publisher.notify_person(notice))
 
     async def _run(self, call: Callable[[Publisher], Awaitable[SlackPost]]) -> SlackPost:
         if self._publisher is None:

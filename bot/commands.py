@@ -18,7 +18,6 @@ from bot.containment import BLOCK_IP, ISOLATE, request_containment
 from bot.context import Bot
 from bot.ids import SLASH_COMMAND
 from bot.messages import Rendered, case_message
-from bot.models import CaseContext
 from bot.mrkdwn import code, escape
 from bot.permissions import refusal
 from bot.publisher import case_key
@@ -26,6 +25,7 @@ from bot.replies import approvals_reply, cases_reply, help_reply, text_reply
 from bot.settings import Permission
 from soar.approvals.models import ApprovalState
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
+from soar.chatops.models import CaseContext
 
 RECENT = 50
 NEEDS = {

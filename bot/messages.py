@@ -16,13 +16,13 @@ from slack_sdk.models.blocks import Block
 from bot import blocks as kit
 from bot.ids import ActionId
 from bot.links import Links
-from bot.models import CaseContext
 from bot.mrkdwn import code, date, escape, link, oneline, quoted
 from bot.people import People
 from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
 from soar.cases.correlation import case_workflow_id
 from soar.cases.models import Case, TimelineEvent, TimelineKind
+from soar.chatops.models import CaseContext
 
 MAX_OBSERVABLES = 10
 MAX_TIMELINE_EVENTS = 40
@@ -339,3 +339,17 @@ def escalation_message(
     body.append(kit.context([piece for piece in pieces if piece]))
     text = f"Case escalated{target}: {title}"
     return Rendered(kit.fallback(text), kit.message_blocks(body))
+
+
+def person_notice(text: str, case_id: str, links: Links, permalink: str | None) -> Rendered:
+    """A playbook's message to one person or channel, with where to read more."""
+    pieces = [
+        f"Case {code(case_id)}",
+        link(permalink, "case message"),
+        link(links.case(case_id), "API"),
+    ]
+    body: list[Block] = [
+        kit.section(f":mega: {quoted(text, 2500)}"),
+        kit.context([piece for piece in pieces if piece]),
+    ]
+    return Rendered(kit.fallback(oneline(text, 300)), kit.message_blocks(body))

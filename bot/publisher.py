@@ -22,20 +22,22 @@ from bot.messages import (
     approval_message,
     case_message,
     escalation_message,
+    person_notice,
     timeline_reply,
-)
-from bot.models import (
-    CaseContext,
-    CaseMessageRequest,
-    EscalationNotice,
-    SlackPost,
-    TimelineReplyRequest,
 )
 from bot.pacing import Pacer
 from bot.people import People
-from bot.settings import SlackSettings
+from bot.settings import SLACK_CHANNEL_ID, SlackSettings
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case
+from soar.chatops.models import (
+    CaseContext,
+    CaseMessageRequest,
+    EscalationNotice,
+    PersonNotice,
+    SlackPost,
+    TimelineReplyRequest,
+)
 from soar.store.db import Store
 
 
@@ -215,6 +217,23 @@ class Publisher:
                 permalink=await self._case_permalink(notice.case_id),
             )
             return await self._post_new(key, channel, rendered, "1", None, urgent=True)
+
+    async def notify_person(self, notice: PersonNotice) -> SlackPost:
+        """Send a playbook's message to a person (direct message) or a channel, once.
+        Someone with no Slack id is skipped: the case thread shows the message anyway."""
+        recipient = self.people.slack_id(notice.to) or (
+            notice.to if SLACK_CHANNEL_ID.match(notice.to) else None
+        )
+        if recipient is None:
+            return SlackPost(outcome="skipped")
+        key = f"notice:{notice.id}"
+        async with self.pacer.lock(key):
+            done = await self.messages.get(key)
+            if done is not None:
+                return SlackPost(outcome="unchanged", channel=done.channel, ts=done.ts)
+            permalink = await self._case_permalink(notice.case_id)
+            rendered = person_notice(notice.text, notice.case_id, self.links, permalink)
+            return await self._post_new(key, recipient, rendered, "1", None, urgent=True)
 
     async def _case_permalink(self, case_id: str) -> str | None:
         row = await self.messages.get(case_key(case_id))

@@ -22,6 +22,7 @@ from soar.alerts.models import Severity
 EVERYONE = "*"
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class Permission(StrEnum):

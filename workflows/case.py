@@ -3,9 +3,11 @@
 Alerts arrive by the `attach` signal (signal-with-start from correlation, so concurrent
 alerts never open two cases); people and playbooks change the case by the `command`
 signal. The workflow batches what arrived, records it in the store in one activity, and
-starts each matching playbook once per case as a child workflow. It continues-as-new
-before its history grows too large, carrying everything over, and ends when the case is
-closed or when it has been quiet for its correlation window with nothing pending.
+starts each matching playbook once per case as a child workflow, which says when it
+ends (`playbook_ended`). It continues-as-new before its history grows too large,
+carrying everything over, and ends when the case is closed or when it has been quiet for
+its correlation window with no playbook running. Whatever raced the end is not lost:
+commands are still recorded on the case, and alerts open the next case of the same key.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert
     from soar.cases.activities import (
         MATCH_PLAYBOOKS,
+        PLAYBOOK_ENDED_SIGNAL,
         AttachAlert,
         MatchRequest,
+        PlaybookEnded,
         PlaybookStart,
     )
     from soar.cases.models import (
@@ -65,6 +69,12 @@ class CaseInput(BaseModel):
     severity_pinned: bool = False
     slack: bool = False
     slack_queue: list[SlackItem] = Field(default_factory=list)
+    running_playbooks: dict[str, str] = Field(
+        default_factory=dict, description="Child workflow id → playbook name."
+    )
+    generation: int = Field(
+        default=0, description="Cases this workflow id has held before this one."
+    )
 
 
 def _signature(alert: Alert) -> str:
@@ -81,7 +91,9 @@ class CaseWorkflow:
     def __init__(self) -> None:
         self._alerts: list[AttachAlert] = []
         self._commands: list[CaseCommand] = []
+        self._ended: list[PlaybookEnded] = []
         self._case: Case | None = None
+        self._over = False
 
     @workflow.signal
     def attach(self, attach: AttachAlert) -> None:
@@ -90,6 +102,10 @@ class CaseWorkflow:
     @workflow.signal
     def command(self, command: CaseCommand) -> None:
         self._commands.append(command)
+
+    @workflow.signal(name=PLAYBOOK_ENDED_SIGNAL)
+    def playbook_ended(self, ended: PlaybookEnded) -> None:
+        self._ended.append(ended)
 
     @workflow.query
     def case(self) -> Case | None:
@@ -103,17 +119,14 @@ class CaseWorkflow:
         self._case = input.case
         self._seen = set(input.seen_alert_ids)
         self._seen_commands = set(input.seen_command_ids)
-        self._children: dict[str, workflow.ChildWorkflowHandle] = {}
         self._watchers: set[asyncio.Task[None]] = set()
         self._slack = SlackOutbox(input.slack, input.slack_queue)
         window = timedelta(seconds=input.window_seconds)
         while True:
             try:
-                await workflow.wait_condition(
-                    lambda: bool(self._alerts or self._commands), timeout=window
-                )
+                await workflow.wait_condition(self._has_news, timeout=window)
             except TimeoutError:
-                if not self._children and not self._alerts and not self._commands:
+                if not (self._state.running_playbooks or self._has_news()):
                     await self._end_quiet()
                     break
                 continue
@@ -123,9 +136,33 @@ class CaseWorkflow:
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over())
-        await self._slack.hand_off()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._finish()
         return self._case
+
+    def _has_news(self) -> bool:
+        return bool(self._alerts or self._commands or self._ended)
+
+    async def _finish(self) -> None:
+        """End the case: record the commands that raced its end, leave unsent Slack posts
+        to a delivery workflow, and hand alerts that arrived meanwhile to the next case."""
+        self._over = True
+        while self._commands or self._ended or self._slack.pending:
+            if self._commands or self._ended:
+                await self._process()
+            else:
+                await self._slack.hand_off()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._alerts:
+            workflow.continue_as_new(
+                CaseInput(
+                    correlation_key=self._state.correlation_key,
+                    window_seconds=self._state.window_seconds,
+                    history_limit=self._state.history_limit,
+                    slack=self._state.slack,
+                    generation=self._state.generation + 1,
+                    pending_alerts=list(self._alerts),
+                )
+            )
 
     def _history_full(self) -> bool:
         info = workflow.info()
@@ -166,7 +203,8 @@ class CaseWorkflow:
 
     def _open_case(self, first: Alert) -> Case:
         now = workflow.now()
-        run = workflow.info().first_execution_run_id or workflow.info().run_id
+        info = workflow.info()
+        run = info.run_id if self._state.generation else info.first_execution_run_id
         return Case(
             id=f"{workflow.info().workflow_id}-{run[:8]}",
             correlation_key=self._state.correlation_key,
@@ -178,8 +216,12 @@ class CaseWorkflow:
         )
 
     async def _process(self) -> None:
-        alerts, self._alerts = self._alerts, []
+        if self._over:
+            alerts: list[AttachAlert] = []
+        else:
+            alerts, self._alerts = self._alerts, []
         commands, self._commands = self._commands, []
+        ended, self._ended = self._ended, []
         events: list[TimelineEvent] = []
         new_alert_ids: list[str] = []
         to_match: list[AttachAlert] = []
@@ -191,7 +233,7 @@ class CaseWorkflow:
                 self._case = self._open_case(alert)
             self._seen.add(alert.id)
             new_alert_ids.append(alert.id)
-            events.append(self._attach(attach))
+            events.extend(self._attach(attach))
             signature = _signature(alert)
             if signature not in self._state.signatures:
                 self._state.signatures.append(signature)
@@ -204,6 +246,7 @@ class CaseWorkflow:
                 continue
             self._seen_commands.add(command.id)
             events.extend(self._apply(command))
+        events.extend(self._playbook_failures(ended))
         self._case = self._case.model_copy(update={"updated_at": workflow.now()})
         self._tag()
         await workflow.execute_local_activity_method(
@@ -217,7 +260,9 @@ class CaseWorkflow:
         for attach in to_match:
             await self._start_playbooks(attach)
 
-    def _attach(self, attach: AttachAlert) -> TimelineEvent:
+    def _attach(self, attach: AttachAlert) -> list[TimelineEvent]:
+        """Count the alert on the case, merge its observables and let it raise the
+        severity (unless a person set it); the timeline entries that makes."""
         assert self._case is not None
         alert, case = attach.alert, self._case
         observables = list(case.observables)
@@ -243,7 +288,20 @@ class CaseWorkflow:
             }
         )
         triage = attach.triage
-        return self._event(
+        events = (
+            [
+                self._event(
+                    TimelineKind.SEVERITY_CHANGED,
+                    "system",
+                    f"Severity {case.severity.value} → {severity.value}",
+                    reason=f"raised by alert {alert.id}",
+                    alert_id=alert.id,
+                )
+            ]
+            if severity is not case.severity
+            else []
+        )
+        attached = self._event(
             TimelineKind.ALERT_ATTACHED,
             "system",
             f"Alert attached: {alert.title}",
@@ -257,6 +315,7 @@ class CaseWorkflow:
             source=alert.source,
             severity=alert.severity.level.value,
         )
+        return [attached, *events]
 
     def _apply(self, command: CaseCommand) -> list[TimelineEvent]:
         """Apply one command to the case; returns the timeline entries it makes."""
@@ -342,7 +401,7 @@ class CaseWorkflow:
                 id=child_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
-            self._children[child_id] = handle
+            self._state.running_playbooks[child_id] = name
             started = self._event(
                 TimelineKind.PLAYBOOK_STARTED, "system", f"Playbook {name} started", playbook=name
             )
@@ -361,21 +420,36 @@ class CaseWorkflow:
         )
 
     async def _watch(self, name: str, child_id: str, handle: workflow.ChildWorkflowHandle) -> None:
-        """Record a playbook's failure on the timeline; the case carries on."""
+        """Note how a playbook this run started ended, even if it could not say so itself
+        (terminated, timed out); its own `playbook_ended` signal covers later runs."""
         try:
             await handle
         except Exception as error:
             cause = getattr(error, "cause", None) or error
-            failed = self._event(
-                TimelineKind.PLAYBOOK_FAILED,
-                "system",
-                f"Playbook {name} failed",
-                reason=str(cause)[:500],
-                playbook=name,
+            self._ended.append(
+                PlaybookEnded(child_id=child_id, playbook=name, failed=True, reason=str(cause))
             )
-            await self._record_events([failed])
-        finally:
-            self._children.pop(child_id, None)
+        else:
+            self._ended.append(PlaybookEnded(child_id=child_id, playbook=name))
+
+    def _playbook_failures(self, ended: list[PlaybookEnded]) -> list[TimelineEvent]:
+        """Forget the playbooks that ended (each once, whoever said so first); a failure
+        goes on the timeline, and the case carries on."""
+        events: list[TimelineEvent] = []
+        for notice in ended:
+            if self._state.running_playbooks.pop(notice.child_id, None) is None:
+                continue
+            if notice.failed:
+                events.append(
+                    self._event(
+                        TimelineKind.PLAYBOOK_FAILED,
+                        "system",
+                        f"Playbook {notice.playbook} failed",
+                        reason=(notice.reason or "no reason given")[:500],
+                        playbook=notice.playbook,
+                    )
+                )
+        return events
 
     async def _record_events(self, events: list[TimelineEvent]) -> None:
         assert self._case is not None

@@ -27,19 +27,21 @@ from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from bot.models import (
+    from soar.approvals.models import ApprovalRequest
+    from soar.cases.models import TimelineEvent
+    from soar.chatops.models import (
         NOTIFY_ESCALATION,
+        NOTIFY_PERSON,
         POST_APPROVAL_MESSAGE,
         POST_CASE_MESSAGE,
         POST_TIMELINE_REPLY,
         UPDATE_APPROVAL_MESSAGE,
         CaseMessageRequest,
         EscalationNotice,
+        PersonNotice,
         SlackPost,
         TimelineReplyRequest,
     )
-    from soar.approvals.models import ApprovalRequest
-    from soar.cases.models import TimelineEvent
 
 SLACK_TIMEOUT = timedelta(seconds=30)
 SLACK_RETRY = RetryPolicy(
@@ -50,7 +52,7 @@ SLACK_RETRY = RetryPolicy(
 """No attempt limit: Slack being down for an hour delays messages, and loses none."""
 MAX_EVENTS_PER_REPLY = 20
 
-SlackKind = Literal["case", "reply", "approval", "escalation"]
+SlackKind = Literal["case", "reply", "approval", "escalation", "person"]
 
 
 class SlackItem(BaseModel):
@@ -62,6 +64,7 @@ class SlackItem(BaseModel):
     approval: ApprovalRequest | None = None
     approval_is_new: bool = False
     escalation: EscalationNotice | None = None
+    person: PersonNotice | None = None
 
 
 class SlackOutbox:
@@ -71,6 +74,7 @@ class SlackOutbox:
         self.enabled = enabled
         self._queue: list[SlackItem] = list(queued or [])
         self._in_flight: list[SlackItem] = []
+        self._hand_offs = 0
         self._sender: asyncio.Task[None] | None = None
         if self._queue:
             self._wake()
@@ -118,6 +122,15 @@ class SlackOutbox:
         """Announce an escalation in the escalation channel."""
         self._push(SlackItem(kind="escalation", escalation=notice))
 
+    @property
+    def pending(self) -> bool:
+        """Whether anything is queued or in flight."""
+        return bool(self._queue or self._in_flight)
+
+    def person(self, notice: PersonNotice) -> None:
+        """Tell someone directly (a direct message, or a post in a channel)."""
+        self._push(SlackItem(kind="person", person=notice))
+
     def queued(self) -> list[SlackItem]:
         """What is not sent yet, to carry over continue-as-new (the post in flight is
         sent again by the next run: every Slack activity is idempotent)."""
@@ -128,15 +141,20 @@ class SlackOutbox:
         await workflow.wait_condition(lambda: self._sender is None)
 
     async def hand_off(self) -> None:
-        """Leave what is not sent yet to a delivery workflow, so this one can end now."""
+        """Leave what is not sent yet to a delivery workflow, so this one can end now.
+
+        The post in flight goes too (the activity may not finish before this workflow
+        does); should both send it, the second finds it shown and changes nothing."""
         queued = self.queued()
         if not queued:
             return
+        self._queue, self._in_flight = [], []
+        self._hand_offs += 1
         info = workflow.info()
         await workflow.start_child_workflow(
             SlackDeliveryWorkflow.run,
             queued,
-            id=f"{info.workflow_id}/slack/{info.run_id}",
+            id=f"{info.workflow_id}/slack/{info.run_id}/{self._hand_offs}",
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
@@ -185,6 +203,8 @@ def _activity_call(item: SlackItem) -> tuple[str, BaseModel]:
         return name, item.approval
     if item.escalation is not None:
         return NOTIFY_ESCALATION, item.escalation
+    if item.person is not None:
+        return NOTIFY_PERSON, item.person
     raise ValueError(f"empty Slack item of kind {item.kind}")
 
 

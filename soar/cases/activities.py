@@ -20,6 +20,8 @@ from soar.enrichment.models import Triage
 
 CASE_WORKFLOW = "CaseWorkflow"
 ATTACH_SIGNAL = "attach"
+PLAYBOOK_ENDED_SIGNAL = "playbook_ended"
+"""The case workflow's signal from a playbook it started, when the playbook ends."""
 MATCH_PLAYBOOKS = "playbooks.match"
 """The activity that names the playbooks an alert triggers (registered by the playbook SDK)."""
 
@@ -68,6 +70,16 @@ class PlaybookStart(BaseModel):
     alert: Alert
     triage: Triage | None = None
     slack: bool = False
+
+
+class PlaybookEnded(BaseModel):
+    """A playbook child workflow has ended: `failed`, and why. Sent by the playbook
+    itself, so a case that continued-as-new since it started the playbook still hears."""
+
+    child_id: str
+    playbook: str
+    failed: bool = False
+    reason: str | None = None
 
 
 class CorrelationActivities:

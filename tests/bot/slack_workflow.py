@@ -9,7 +9,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from bot.models import POST_CASE_MESSAGE, CaseMessageRequest, SlackPost
+    from soar.chatops.models import POST_CASE_MESSAGE, CaseMessageRequest, SlackPost
 
 
 @workflow.defn(name="bot-tests.post-case-message")

@@ -16,10 +16,15 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import Worker
 
 from bot.activities import SlackActivities
-from bot.models import CaseMessageRequest, EscalationNotice, TimelineReplyRequest
 from bot.settings import SlackSettings
 from soar.alerts.models import Severity, SeverityInfo, make_alert
 from soar.cases.models import Case, TimelineEvent, TimelineKind
+from soar.chatops.models import (
+    CaseMessageRequest,
+    EscalationNotice,
+    PersonNotice,
+    TimelineReplyRequest,
+)
 from soar.enrichment.models import Triage, Verdict
 from soar.settings import Settings
 from soar.store.db import Store
@@ -28,6 +33,7 @@ from tests.conftest import make_settings
 
 from .slack_workflow import PostCaseMessage
 from .support import (
+    ALICE,
     CRITICAL_CHANNEL,
     DEFAULT_CHANNEL,
     ESCALATION_CHANNEL,
@@ -214,6 +220,26 @@ async def test_escalations_are_announced_once(
     first = await activities.notify_escalation(notice)
     assert (first.outcome, first.channel) == ("posted", ESCALATION_CHANNEL)
     assert (await activities.notify_escalation(notice)).outcome == "unchanged"
+
+
+async def test_a_person_is_told_directly_once_and_only_when_known(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    text = "Your host ws-1 was isolated <!channel>"
+    told = await activities.notify_person(
+        PersonNotice(id="n-1", case_id="case-x", to="alice", text=text)
+    )
+    assert (told.outcome, told.channel) == ("posted", ALICE)
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    shown = texts(posted["blocks"])
+    assert "isolated &lt;!channel&gt;" in shown and "<!channel>" not in shown
+    again = PersonNotice(id="n-1", case_id="case-x", to="alice", text=text)
+    assert (await activities.notify_person(again)).outcome == "unchanged"
+    channel = PersonNotice(id="n-2", case_id="case-x", to=DEFAULT_CHANNEL, text="for the team")
+    assert (await activities.notify_person(channel)).channel == DEFAULT_CHANNEL
+    stranger = PersonNotice(id="n-3", case_id="case-x", to="k.lee", text="not on Slack")
+    assert (await activities.notify_person(stranger)).outcome == "skipped"
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
 
 
 async def test_without_a_channel_nothing_is_posted(

@@ -17,7 +17,6 @@ from temporalio.client import Client, WorkflowHandle
 
 from bot.activities import SlackActivities
 from bot.ids import ActionId, CallbackId
-from bot.models import SlackPost
 from soar.alerts.models import (
     Observable,
     ObservableRole,
@@ -28,6 +27,7 @@ from soar.alerts.models import (
 )
 from soar.approvals.models import ApprovalRequest, ApprovalSettings, ApprovalState
 from soar.cases.models import TimelineKind
+from soar.chatops.models import SlackPost
 from soar.containment.models import ActionState
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store

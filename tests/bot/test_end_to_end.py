@@ -7,13 +7,17 @@ mentions, links and template syntax renders as plain text."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.worker import Worker
 
 from bot.ids import ActionId
 from soar.approvals.models import ApprovalState
+from soar.containment.models import ContainmentVerb
+from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
 from soar.testing.actuators import RecordingActuator
 from soar.testing.fake_slack import FakeMessage, FakeSlack
@@ -22,10 +26,12 @@ from tests.conftest import bearer
 from .support import (
     ALICE,
     BOB,
+    CRITICAL_CHANNEL,
     DEFAULT_CHANNEL,
     HIGH_CHANNEL,
     MALLORY,
     SignedSlack,
+    bot_settings,
     buttons,
     eventually,
     texts,
@@ -33,6 +39,20 @@ from .support import (
 
 PIPELINE = 30.0
 """Seconds for an alert to travel webhook → triage → case → playbook → Slack."""
+INVENTORY = """
+hosts:
+  fin-laptop-07: {owner: bob, criticality: medium}
+"""
+
+
+@pytest.fixture
+def slack_settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
+    """The bot's settings on a task queue of the test's own, with an inventory in which
+    bob owns a laptop."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY)
+    queue = TemporalSettings(task_queue=f"soar-e2e-{uuid.uuid4().hex[:12]}", rpc_timeout_seconds=2)
+    return bot_settings(tmp_path, fake_slack, temporal=queue, inventory_file=inventory)
 
 
 def attacker() -> str:
@@ -181,3 +201,24 @@ async def test_an_alert_storm_updates_one_message_per_case(
     assert mine == [fake_slack.messages[(message.channel, message.ts)]]
     updates = [a for a in fake_slack.calls_to("chat.update") if a["ts"] == message.ts]
     assert len(updates) < 40
+
+
+async def test_isolating_a_host_tells_its_owner_directly(
+    slack: SignedSlack,
+    fake_slack: FakeSlack,
+    slack_worker: Worker,
+    actuator: RecordingActuator,
+) -> None:
+    title = f"Ransomware behaviour on fin-laptop-07 {uuid.uuid4().hex[:8]}"
+    await send_alert(
+        slack.http,
+        {"id": uuid.uuid4().hex, "title": title, "severity": "critical", "host": "fin-laptop-07"},
+    )
+    request = await posted(fake_slack, CRITICAL_CHANNEL, "Approve", "isolate")
+    [approval_id] = approve_buttons(request)
+    await slack.click(
+        ActionId.APPROVE, approval_id, user=ALICE, channel=request.channel, ts=request.ts
+    )
+    told = await posted(fake_slack, BOB, "fin-laptop-07 was isolated")
+    assert title in texts(told.blocks)
+    assert [c.command.action for c in actuator.calls][0] is ContainmentVerb.CONTAIN

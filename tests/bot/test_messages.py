@@ -13,7 +13,6 @@ import pytest
 from bot.ids import ActionId
 from bot.links import Links
 from bot.messages import approval_message, case_message, escalation_message, timeline_reply
-from bot.models import CaseContext
 from bot.mrkdwn import TRUNCATION_MARK, escape, link
 from bot.people import People
 from bot.settings import SlackSettings
@@ -22,6 +21,7 @@ from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType
 from soar.alerts.models import SeverityInfo as Level
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
 from soar.cases.models import TimelineEvent, TimelineKind
+from soar.chatops.models import CaseContext
 from soar.containment.models import (
     ActionState,
     ContainmentAction,

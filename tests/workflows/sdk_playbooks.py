@@ -24,11 +24,11 @@ with workflow.unsafe.imports_passed_through():
 from workflows.sdk import PlaybookContext, Trigger, playbook
 
 
-def deny(address: str) -> ContainmentCommand:
+def deny(address: str, seconds: int = 600) -> ContainmentCommand:
     return ContainmentCommand(
         action=ContainmentVerb.DENY,
         target=ContainmentTarget(type=TargetType.IPV4_NET, value=address),
-        args=ContainmentArgs(duration_seconds=600),
+        args=ContainmentArgs(duration_seconds=seconds),
     )
 
 
@@ -36,11 +36,12 @@ def deny(address: str) -> ContainmentCommand:
 async def sdk_gate(ctx: PlaybookContext) -> None:
     """One approval per entry of the `expiries` option; contains `address` when approved.
 
-    Options: `expiries` (seconds, default [30]), `quorum`, `deciders`, `address`, and
-    `revert` to undo the containment straight away.
+    Options: `expiries` (seconds, default [30]), `quorum`, `deciders`, `address`,
+    `duration` of the containment (default 600 s), and `revert` to undo the containment
+    straight away.
     """
     address = ctx.option("address", None)
-    command = deny(address) if address else None
+    command = deny(address, ctx.option("duration", 600)) if address else None
     for expiry in ctx.option("expiries", [30]):
         outcome = await ctx.request_approval(
             action="deny",
@@ -72,6 +73,13 @@ async def sdk_steps(ctx: PlaybookContext) -> None:
 async def sdk_broken(ctx: PlaybookContext) -> None:
     """A playbook with a bug."""
     raise ValueError("the playbook has a bug")
+
+
+@playbook(name="sdk_slow_break", trigger=Trigger(sources=("sdk-test",), rule="slow-break"))
+async def sdk_slow_break(ctx: PlaybookContext) -> None:
+    """Fails after `seconds` (option, default 8): long enough for its case to move on."""
+    await workflow.sleep(ctx.option("seconds", 8))
+    raise ValueError("failed after the case moved on")
 
 
 @playbook(name="sdk_misuse", trigger=Trigger(sources=("sdk-test",), rule="misuse"))

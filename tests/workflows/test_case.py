@@ -34,7 +34,7 @@ from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
 from soar.store.db import Store
 from tests.conftest import make_settings
-from tests.workflows.sdk_playbooks import sdk_broken
+from tests.workflows.sdk_playbooks import sdk_broken, sdk_slow_break
 from workflows.sdk import spec_of
 
 
@@ -198,3 +198,59 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
         await starter.start(sdk_alert(1))
         after = (await settle(store, [key], 2))[key]
         assert (after.id, after.alert_count) == (case.id, 2)
+
+
+async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"slow-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(case_history_limit=150),
+    )
+    attacker = f"45.96.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    key = f"ip:{attacker}"
+
+    def sdk_alert(n: int) -> Alert:
+        return make_alert(
+            source="sdk-test",
+            native_key=f"{attacker}-{n}",
+            title="Slowly breaking",
+            rule=Rule(name="slow-break"),
+            severity=SeverityInfo(level=Level.HIGH),
+            time=datetime.now(UTC),
+            observables=[
+                Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
+            ],
+        )
+
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
+    async with worker:
+        starter = build_starter(temporal_client, settings)
+        await starter.start(sdk_alert(0))
+        await settle(store, [key], 1)
+        for batch in range(3):
+            await asyncio.gather(*(starter.start(sdk_alert(1 + batch * 40 + n)) for n in range(40)))
+            await settle(store, [key], 1 + (batch + 1) * 40)
+        runs = [
+            w
+            async for w in temporal_client.list_workflows(f"WorkflowId = '{case_workflow_id(key)}'")
+        ]
+        assert len(runs) >= 2, "the case should have continued as new"
+        case = (await settle(store, [key], 121))[key]
+        before = await store.get_case_detail(case.id)
+        assert before is not None
+        assert not [e for e in before.timeline if e.kind == "playbook_failed"], "failed too soon"
+        failed: list[Any] = []
+        for _ in range(150):
+            detail = await store.get_case_detail(case.id)
+            assert detail is not None
+            failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
+            if failed:
+                break
+            await asyncio.sleep(0.2)
+        assert len(failed) == 1
+        assert "failed after the case moved on" in (failed[0].reason or "")
+        handle = temporal_client.get_workflow_handle(case_workflow_id(key))
+        state = await handle.query("case")
+        assert state["alert_count"] == 121

@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from soar.approvals.models import ApprovalState, DecisionKind
 from soar.cases.models import Case, CaseCommandKind, CaseState, TimelineKind
-from soar.containment.models import ActionState
+from soar.containment.models import ActionState, ContainmentAction
 from soar.store.db import Store
 from soar.testing.actuators import RecordingActuator
 from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.sdk_playbooks import FakeCase, FakeCaseInput, FakeCaseResult
 from tests.workflows.sdk_support import alert, harness
 from workflows.sdk import PlaybookInput
+from workflows.sdk.models import expiry_workflow_id
 
 ACTUATOR = RecordingActuator()
 
@@ -114,6 +115,37 @@ async def test_revert_undoes_an_action_or_says_it_would(
     assert run.timeline[-2].summary == summary
     expected = ActionState.DRY_RUN if dry_run else ActionState.REVERTED
     assert run.actions[0].state is expected
+    if not dry_run:
+        expiry = steps.client.get_workflow_handle(expiry_workflow_id(run.actions[0].id))
+        assert (await expiry.describe()).status is WorkflowExecutionStatus.CANCELED
+
+
+async def test_a_containment_with_a_time_to_live_is_reverted_when_it_expires(
+    steps: PlaybookHarness, store: Store
+) -> None:
+    handle = await steps.start(
+        "sdk_gate",
+        alert(f"ttl-{key()}"),
+        dry_run=False,
+        options={"address": "45.8.8.8", "duration": 2},
+    )
+    await approve_next(steps, handle)
+    run = await steps.finish(handle)
+    [action] = run.actions
+    assert action.expires_at is not None
+    assert calls_on(ACTUATOR, "45.8.8.8") == ["apply", "verify"]
+
+    expiry = steps.client.get_workflow_handle(expiry_workflow_id(action.id))
+    reverted = ContainmentAction.model_validate(await expiry.result())
+    assert reverted.state is ActionState.REVERTED
+    assert calls_on(ACTUATOR, "45.8.8.8") == ["apply", "verify", "revert"]
+    detail = await store.get_case_detail(action.case_id)
+    assert detail is not None
+    [entry] = [e for e in detail.timeline if e.summary == "Reverted: deny 45.8.8.8 for 2 s"]
+    assert entry.at >= action.expires_at
+    assert "its time-to-live is up" in (entry.reason or "")
+    [stored] = [a for a in detail.actions if a.id == action.id]
+    assert stored.state is ActionState.REVERTED
 
 
 @pytest.mark.parametrize(

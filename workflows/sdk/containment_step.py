@@ -3,7 +3,8 @@
 The containment activities decide what happens (guardrails again, dry-run, which
 actuator); these steps record each outcome on the timeline and in the store, mark the
 case contained when something is in effect, and hand the case to a person when no
-actuator could do it.
+actuator could do it. An action with a time-to-live gets a workflow of its own that
+reverts it when the time is up (see :mod:`workflows.sdk.expiry`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from soar.cases.models import CaseCommandKind, CaseState, TimelineKind
     from soar.containment.activities import ContainmentActivities, ContainmentRequest, describe
     from soar.containment.models import ActionState, ContainmentAction, ContainmentCommand
-    from workflows.sdk.models import ApprovalOutcome
+    from workflows.sdk.models import (
+        CONTAINMENT_EXPIRY_WORKFLOW,
+        ApprovalOutcome,
+        ExpiryInput,
+        expiry_workflow_id,
+    )
 
 from workflows.sdk.recorder import Recorder
 
@@ -30,6 +37,9 @@ CONTAINMENT_RETRY = RetryPolicy(
     maximum_attempts=5,
 )
 HANDOFF = frozenset({ActionState.NO_ACTUATOR, ActionState.FAILED})
+IN_EFFECT = frozenset({ActionState.APPLIED, ActionState.VERIFIED})
+REVERT_AT_EXPIRY = "revert-at-expiry"
+"""Patch id: runs recorded before containments expired by themselves replay without."""
 
 
 class PlaybookError(ApplicationError):
@@ -46,6 +56,7 @@ class ContainmentSteps:
         self.case_id = case_id
         self.dry_run = dry_run
         self._recorder = recorder
+        self._expiring: set[str] = set()
 
     async def contain(
         self, command: ContainmentCommand, approval: ApprovalOutcome | None
@@ -80,7 +91,23 @@ class ContainmentSteps:
             )
         await self._recorder.action(action)
         await self._record_containment(action)
+        if (
+            action.state in IN_EFFECT
+            and action.expires_at is not None
+            and workflow.patched(REVERT_AT_EXPIRY)
+        ):
+            await self._schedule_expiry(action)
         return action
+
+    async def _schedule_expiry(self, action: ContainmentAction) -> None:
+        """Start the workflow that reverts the action when its time-to-live is up."""
+        await workflow.start_child_workflow(
+            CONTAINMENT_EXPIRY_WORKFLOW,
+            ExpiryInput(playbook=self._recorder.input, action=action),
+            id=expiry_workflow_id(action.id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        self._expiring.add(action.id)
 
     async def verify(self, action: ContainmentAction) -> ContainmentAction:
         """Ask the actuator whether an applied action is in effect."""
@@ -94,7 +121,7 @@ class ContainmentSteps:
         await self._recorder.action(checked)
         if checked.state is ActionState.DRY_RUN:
             await self._recorder.event(
-                TimelineKind.DRY_RUN, f"Dry run: would verify {what}", data=_action_data(checked)
+                TimelineKind.DRY_RUN, f"Dry run: would verify {what}", data=action_data(checked)
             )
             return checked
         if checked.state is ActionState.VERIFIED:
@@ -102,12 +129,20 @@ class ContainmentSteps:
         else:
             summary = f"Not verified: {what} ({checked.state.value})"
         await self._recorder.event(
-            TimelineKind.CONTAINMENT, summary, reason=checked.detail, data=_action_data(checked)
+            TimelineKind.CONTAINMENT, summary, reason=checked.detail, data=action_data(checked)
         )
         return checked
 
-    async def revert(self, action: ContainmentAction) -> ContainmentAction:
-        """Undo an applied action (a revoke cannot be undone; the timeline says so)."""
+    async def revert(self, action: ContainmentAction, why: str | None = None) -> ContainmentAction:
+        """Undo an applied action (a revoke cannot be undone; the timeline says so), and
+        cancel its expiry: there is nothing left to revert."""
+        if action.id in self._expiring:
+            self._expiring.discard(action.id)
+            expiry = workflow.get_external_workflow_handle(expiry_workflow_id(action.id))
+            try:
+                await expiry.cancel()
+            except FailureError as error:
+                workflow.logger.info("expiry of %s already over: %s", action.id, error)
         reverted = await workflow.execute_activity_method(
             ContainmentActivities.revert_containment,
             action,
@@ -118,15 +153,15 @@ class ContainmentSteps:
         await self._recorder.action(reverted)
         if reverted.state is ActionState.DRY_RUN:
             await self._recorder.event(
-                TimelineKind.DRY_RUN, f"Dry run: would revert {what}", data=_action_data(reverted)
+                TimelineKind.DRY_RUN, f"Dry run: would revert {what}", data=action_data(reverted)
             )
             return reverted
         done = "Reverted" if reverted.state is ActionState.REVERTED else "Not reverted"
         await self._recorder.event(
             TimelineKind.CONTAINMENT,
             f"{done}: {what}",
-            reason=reverted.detail,
-            data=_action_data(reverted),
+            reason="; ".join(part for part in (why, reverted.detail) if part) or None,
+            data=action_data(reverted),
         )
         return reverted
 
@@ -146,7 +181,7 @@ class ContainmentSteps:
 
     async def _record_containment(self, action: ContainmentAction) -> None:
         what = describe(action.command)
-        data = _action_data(action)
+        data = action_data(action)
         if action.state is ActionState.DRY_RUN:
             await self._recorder.event(TimelineKind.DRY_RUN, action.detail or what, data=data)
         elif action.state is ActionState.REFUSED:
@@ -170,7 +205,8 @@ class ContainmentSteps:
             )
 
 
-def _action_data(action: ContainmentAction) -> dict[str, Any]:
+def action_data(action: ContainmentAction) -> dict[str, Any]:
+    """What the timeline keeps of an action."""
     return {
         "action_id": action.id,
         "state": action.state.value,

@@ -20,6 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert, Observable, Severity
     from soar.cases.models import CaseCommandKind, Resolution
+    from soar.chatops.models import PersonNotice
     from soar.containment.models import ContainmentAction, ContainmentCommand
     from soar.enrichment.models import Enrichment, Triage
     from workflows.sdk.models import (
@@ -139,7 +140,8 @@ class PlaybookContext:
         as the approved one), or `None` for a step that needs no approval; anything else
         fails the playbook with a :class:`PlaybookError`. In dry-run no actuator is
         called and the timeline says what would have happened; with no actuator
-        configured, or one that fails, the case is handed to a person.
+        configured, or one that fails, the case is handed to a person. A command with a
+        `duration_seconds` is reverted when that time is up, by a workflow of its own.
         """
         return await self._containment.contain(command, approval)
 
@@ -162,8 +164,21 @@ class PlaybookContext:
             await self._recorder.command(CaseCommandKind.ASSIGN, assignee=to, text=reason)
 
     async def notify(self, text: str, to: str) -> None:
-        """Tell someone (a user, a team, a channel) what happened."""
-        await self._recorder.event(NOTIFY, text, data={"to": to})
+        """Tell someone (a user by name or Slack id, or a channel) what happened.
+
+        Delivered by Slack when the bot is configured; otherwise the timeline says it
+        was not delivered, so a person knows to pass it on."""
+        delivery = (
+            "sent by Slack"
+            if self._recorder.slack.enabled
+            else "not delivered: no notification channel is configured (Slack is off)"
+        )
+        event = await self._recorder.event(
+            NOTIFY, text, reason=delivery, data={"to": to, "delivered": delivery}
+        )
+        self._recorder.slack.person(
+            PersonNotice(id=event.id, case_id=self.input.case_id, to=to, text=text)
+        )
 
     async def set_severity(self, level: Severity, reason: str) -> None:
         """Change the case's severity, saying why."""

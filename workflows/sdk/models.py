@@ -36,6 +36,9 @@ NOTIFY = "notify"
 PLAYBOOK_FINISHED = "playbook_finished"
 """Timeline kinds the SDK writes beyond :class:`soar.cases.models.TimelineKind`."""
 
+CONTAINMENT_EXPIRY_WORKFLOW = "ContainmentExpiry"
+"""The workflow that reverts a containment when its time-to-live is up."""
+
 OnExpiry = Literal["escalate", "stop"]
 
 
@@ -67,6 +70,11 @@ class PlaybookInput(PlaybookStart):
         if not self.requested_by:
             self.requested_by = f"playbook:{self.playbook}"
         return self
+
+
+def expiry_workflow_id(action_id: str) -> str:
+    """The id of the workflow that reverts the action `action_id` when it expires."""
+    return f"{action_id}/expiry"
 
 
 class ApprovalPolicy(BaseModel):
@@ -129,3 +137,11 @@ class PlaybookResult(BaseModel):
     dry_run: bool
     approvals: list[ApprovalRequest] = Field(default_factory=list)
     actions: list[ContainmentAction] = Field(default_factory=list)
+
+
+class ExpiryInput(BaseModel):
+    """What a containment expiry starts with: the playbook run that contained (whose case
+    it writes to) and the action as it was applied."""
+
+    playbook: PlaybookInput
+    action: ContainmentAction

@@ -24,6 +24,7 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from soar.approvals.models import ApprovalRequest
+    from soar.cases.activities import PLAYBOOK_ENDED_SIGNAL, PlaybookEnded
     from soar.cases.models import CaseCommand, CaseCommandKind, TimelineEvent, TimelineKind
     from soar.containment.models import ContainmentAction
     from soar.store.activities import StoreActivities
@@ -44,7 +45,7 @@ class Recorder:
     def __init__(self, input: PlaybookInput) -> None:
         self.input = input
         self.actions: dict[str, ContainmentAction] = {}
-        self.slack = SlackOutbox(input.slack and bool(input.case_workflow_id))
+        self.slack = SlackOutbox(input.slack)
         self._sequence = 0
         self._shown_approvals: set[str] = set()
 
@@ -130,6 +131,23 @@ class Recorder:
             workflow.logger.warning("case workflow did not take command %s: %s", command.id, error)
             await self._record_command(command)
         return command
+
+    async def ended(self, *, failed: bool, reason: str | None = None) -> None:
+        """Tell the case this run is over, so it stops waiting for it (a case that has
+        ended since needs no telling)."""
+        if not self.input.case_workflow_id:
+            return
+        notice = PlaybookEnded(
+            child_id=workflow.info().workflow_id,
+            playbook=self.input.playbook,
+            failed=failed,
+            reason=reason,
+        )
+        case = workflow.get_external_workflow_handle(self.input.case_workflow_id)
+        try:
+            await case.signal(PLAYBOOK_ENDED_SIGNAL, notice)
+        except FailureError as error:
+            workflow.logger.info("case did not take the end of %s: %s", notice.child_id, error)
 
     async def handoff(self, detail: str, data: dict[str, Any]) -> None:
         """Say on the timeline that a person must take over, and escalate the case."""

@@ -63,6 +63,8 @@ class PlaybookWorkflow:
         except Exception as error:
             await workflow.wait_condition(workflow.all_handlers_finished)
             await self._recorder.slack.drain()
+            cause = getattr(error, "cause", None) or error
+            await self._recorder.ended(failed=True, reason=str(cause))
             if isinstance(error, FailureError):
                 raise
             raise ApplicationError(
@@ -73,6 +75,7 @@ class PlaybookWorkflow:
             PLAYBOOK_FINISHED, f"Playbook {spec.name} finished", data={"playbook": spec.name}
         )
         await self._recorder.slack.drain()
+        await self._recorder.ended(failed=False)
         return PlaybookResult(
             playbook=spec.name,
             case_id=input.case_id,

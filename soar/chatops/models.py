@@ -20,6 +20,7 @@ POST_TIMELINE_REPLY = "slack.post_timeline_reply"
 POST_APPROVAL_MESSAGE = "slack.post_approval_message"
 UPDATE_APPROVAL_MESSAGE = "slack.update_approval_message"
 NOTIFY_ESCALATION = "slack.notify_escalation"
+NOTIFY_PERSON = "slack.notify_person"
 
 MAX_REASONS = 5
 MAX_CONTEXTS = 5
@@ -83,6 +84,17 @@ class EscalationNotice(BaseModel):
     actor: str
     reason: str | None = None
     to: str | None = Field(default=None, description="A Slack user id or a person's name.")
+
+
+class PersonNotice(BaseModel):
+    """Input of `slack.notify_person`: a playbook telling someone what happened. `to` is a
+    product user name (mapped to Slack by `[slack.users]`), a Slack user id or a channel
+    id; `id` is deterministic (the timeline entry's), so the person hears it once."""
+
+    id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1)
+    to: str = Field(min_length=1)
+    text: str
 
 
 PostOutcome = Literal["posted", "updated", "unchanged", "skipped"]
