@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from bot.settings import SlackSettings
 from soar.approvals.models import ApprovalSettings
+from soar.cases.activities import PlaybookSettings
 from soar.cases.correlation import CorrelationSettings
 from soar.containment.actuators import ActuatorSettings
 from soar.enrichment.settings import EnrichmentSettings
@@ -144,6 +145,7 @@ class Settings(BaseSettings):
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
+    playbooks: dict[str, PlaybookSettings] = Field(default_factory=dict)
     slack: SlackSettings = Field(default_factory=SlackSettings)
 
     @classmethod

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         AttachAlert,
         MatchRequest,
         PlaybookEnded,
+        PlaybookLaunch,
         PlaybookStart,
     )
     from soar.cases.models import (
@@ -383,21 +384,22 @@ class CaseWorkflow:
 
     async def _start_playbooks(self, attach: AttachAlert) -> None:
         assert self._case is not None
-        names = await workflow.execute_local_activity(
+        launches = await workflow.execute_local_activity(
             MATCH_PLAYBOOKS,
             MatchRequest(alert=attach.alert, triage=attach.triage),
-            result_type=list[str],
+            result_type=list[PlaybookLaunch],
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,
         )
-        for name in names:
+        for launch in launches:
+            name = launch.name
             if name in self._state.started_playbooks:
                 continue
             self._state.started_playbooks.append(name)
             child_id = f"{self._case.id}/playbook/{name}"
             handle = await workflow.start_child_workflow(
                 f"playbook:{name}",
-                self._playbook_input(name, attach),
+                self._playbook_input(launch, attach),
                 id=child_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
@@ -408,10 +410,12 @@ class CaseWorkflow:
             await self._record_events([started])
             self._watchers.add(asyncio.create_task(self._watch(name, child_id, handle)))
 
-    def _playbook_input(self, name: str, attach: AttachAlert) -> PlaybookStart:
+    def _playbook_input(self, launch: PlaybookLaunch, attach: AttachAlert) -> PlaybookStart:
         assert self._case is not None
         return PlaybookStart(
-            playbook=name,
+            playbook=launch.name,
+            dry_run=launch.dry_run,
+            options=launch.options,
             case_id=self._case.id,
             case_workflow_id=workflow.info().workflow_id,
             alert=attach.alert,

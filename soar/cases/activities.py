@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -61,6 +61,23 @@ class MatchRequest(BaseModel):
     triage: Triage | None = None
 
 
+class PlaybookSettings(BaseModel):
+    """`[playbooks.<name>]`: switch a playbook off, run it in dry-run (everything runs,
+    no actuator is called), or give it options (`{block_seconds = 7200}`)."""
+
+    enabled: bool = True
+    dry_run: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlaybookLaunch(BaseModel):
+    """A playbook an alert triggers, as configured: what `playbooks.match` returns."""
+
+    name: str
+    dry_run: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class PlaybookStart(BaseModel):
     """What the case passes each playbook child workflow it starts."""
 
@@ -70,6 +87,8 @@ class PlaybookStart(BaseModel):
     alert: Alert
     triage: Triage | None = None
     slack: bool = False
+    dry_run: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class PlaybookEnded(BaseModel):

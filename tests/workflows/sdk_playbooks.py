@@ -77,9 +77,17 @@ async def sdk_broken(ctx: PlaybookContext) -> None:
 
 @playbook(name="sdk_slow_break", trigger=Trigger(sources=("sdk-test",), rule="slow-break"))
 async def sdk_slow_break(ctx: PlaybookContext) -> None:
-    """Fails after `seconds` (option, default 8): long enough for its case to move on."""
-    await workflow.sleep(ctx.option("seconds", 8))
+    """Fails once someone decides on its request: as late as the test wants."""
+    await ctx.request_approval(
+        action="nothing", target="nothing", reason="test", blast_radius="none: a test"
+    )
     raise ValueError("failed after the case moved on")
+
+
+@playbook(name="sdk_configured", trigger=Trigger(sources=("sdk-test",), rule="configured"))
+async def sdk_configured(ctx: PlaybookContext) -> None:
+    """Says how it was configured."""
+    await ctx.note(f"dry run: {ctx.dry_run}, colour: {ctx.option('colour', 'none')}")
 
 
 @playbook(name="sdk_misuse", trigger=Trigger(sources=("sdk-test",), rule="misuse"))

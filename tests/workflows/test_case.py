@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
 from soar.alerts.models import (
     Alert,
@@ -24,6 +25,15 @@ from soar.alerts.models import (
     make_alert,
 )
 from soar.alerts.models import Severity as Level
+from soar.approvals.models import (
+    DECIDE_UPDATE,
+    ApprovalRequest,
+    ApprovalSettings,
+    DecisionKind,
+    DecisionRequest,
+    decision_update_id,
+)
+from soar.cases.activities import PlaybookSettings
 from soar.cases.correlation import CorrelationSettings, case_workflow_id
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.ingest.parsers import get_parser
@@ -34,8 +44,9 @@ from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
 from soar.store.db import Store
 from tests.conftest import make_settings
-from tests.workflows.sdk_playbooks import sdk_broken, sdk_slow_break
+from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
 from workflows.sdk import spec_of
+from workflows.sdk.models import APPROVALS_QUERY
 
 
 @pytest.fixture
@@ -207,6 +218,7 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"slow-{uuid.uuid4().hex[:8]}"),
         correlation=CorrelationSettings(case_history_limit=150),
+        approvals=ApprovalSettings(deciders=["alice"]),
     )
     attacker = f"45.96.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
     key = f"ip:{attacker}"
@@ -228,7 +240,9 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
     async with worker:
         starter = build_starter(temporal_client, settings)
         await starter.start(sdk_alert(0))
-        await settle(store, [key], 1)
+        case = (await settle(store, [key], 1))[key]
+        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
+        [request] = await wait_for_approvals(playbook)
         for batch in range(3):
             await asyncio.gather(*(starter.start(sdk_alert(1 + batch * 40 + n)) for n in range(40)))
             await settle(store, [key], 1 + (batch + 1) * 40)
@@ -237,12 +251,13 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
             async for w in temporal_client.list_workflows(f"WorkflowId = '{case_workflow_id(key)}'")
         ]
         assert len(runs) >= 2, "the case should have continued as new"
-        case = (await settle(store, [key], 121))[key]
-        before = await store.get_case_detail(case.id)
-        assert before is not None
-        assert not [e for e in before.timeline if e.kind == "playbook_failed"], "failed too soon"
+
+        decision = DecisionRequest(
+            approval_id=request.id, decision=DecisionKind.APPROVE, user="alice"
+        )
+        await playbook.execute_update(DECIDE_UPDATE, decision, id=decision_update_id(decision))
         failed: list[Any] = []
-        for _ in range(150):
+        for _ in range(100):
             detail = await store.get_case_detail(case.id)
             assert detail is not None
             failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
@@ -251,6 +266,52 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
             await asyncio.sleep(0.2)
         assert len(failed) == 1
         assert "failed after the case moved on" in (failed[0].reason or "")
-        handle = temporal_client.get_workflow_handle(case_workflow_id(key))
-        state = await handle.query("case")
+        state = await temporal_client.get_workflow_handle(case_workflow_id(key)).query("case")
         assert state["alert_count"] == 121
+
+
+async def wait_for_approvals(handle: WorkflowHandle[Any, Any]) -> list[ApprovalRequest]:
+    """The playbook's approval requests, once it has made one."""
+    for _ in range(100):
+        try:
+            found = await handle.query(APPROVALS_QUERY, result_type=list[ApprovalRequest])
+        except RPCError:
+            found = []
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("the playbook asked for no approval")
+
+
+async def test_the_case_starts_a_playbook_as_configured(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"configured-{uuid.uuid4().hex[:8]}"),
+        playbooks={"sdk_configured": PlaybookSettings(dry_run=True, options={"colour": "blue"})},
+    )
+    attacker = f"45.95.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    item = make_alert(
+        source="sdk-test",
+        native_key=attacker,
+        title="Configured",
+        rule=Rule(name="configured"),
+        severity=SeverityInfo(level=Level.HIGH),
+        time=datetime.now(UTC),
+        observables=[
+            Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
+        ],
+    )
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_configured)])
+    async with worker:
+        await build_starter(temporal_client, settings).start(item)
+        notes: list[str] = []
+        for _ in range(100):
+            case = (await settle(store, [f"ip:{attacker}"], 1)).get(f"ip:{attacker}")
+            detail = await store.get_case_detail(case.id) if case else None
+            notes = [e.summary for e in detail.timeline if e.kind == "note"] if detail else []
+            if notes:
+                break
+            await asyncio.sleep(0.2)
+        assert notes == ["dry run: True, colour: blue"]

@@ -16,7 +16,7 @@ from soar.approvals.models import (
     DecisionKind,
     DecisionRequest,
 )
-from soar.cases.activities import MatchRequest
+from soar.cases.activities import MatchRequest, PlaybookLaunch, PlaybookSettings
 from soar.enrichment.models import Triage
 from soar.enrichment.providers import EnricherRegistry
 from tests.workflows import sdk_playbooks
@@ -197,7 +197,8 @@ async def test_match_playbooks_names_the_built_ins_an_alert_triggers() -> None:
 
     async def matched(**fields: Any) -> list[str]:
         item = alert("m", **fields)
-        return await activities.match_playbooks(MatchRequest(alert=item, triage=triaged(item)))
+        request = MatchRequest(alert=item, triage=triaged(item))
+        return [launch.name for launch in await activities.match_playbooks(request)]
 
     public, private = (IP, "45.10.20.30", SRC), (IP, "10.1.2.3", SRC)
     assert await matched(severity=Severity.MEDIUM, observables=[public]) == ["malicious_ip"]
@@ -211,4 +212,26 @@ async def test_match_playbooks_names_the_built_ins_an_alert_triggers() -> None:
     assert await matched(severity=Severity.LOW, title="Mailbox rule", observables=signin) == []
     assert await matched(severity=Severity.HIGH, title="Mailbox rule", observables=signin) == [
         "suspicious_user"
+    ]
+
+
+async def test_configured_playbooks_are_switched_off_or_run_dry_with_their_options() -> None:
+    configured = {
+        "malicious_ip": PlaybookSettings(dry_run=True, options={"block_seconds": 60}),
+        "compromised_host": PlaybookSettings(enabled=False),
+    }
+    activities = PlaybookActivities(
+        discover_playbooks(),
+        approvals=ApprovalSettings(),
+        enrichers=EnricherRegistry(),
+        configured=configured,
+    )
+    both = alert(
+        "c",
+        severity=Severity.HIGH,
+        observables=[(IP, "45.10.20.30", SRC), (HOST, "ws-12", ROLE_HOST)],
+    )
+    launches = await activities.match_playbooks(MatchRequest(alert=both, triage=triaged(both)))
+    assert launches == [
+        PlaybookLaunch(name="malicious_ip", dry_run=True, options={"block_seconds": 60})
     ]

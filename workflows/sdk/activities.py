@@ -7,13 +7,18 @@ imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from temporalio import activity
 
 from soar.approvals.models import ApprovalSettings
-from soar.cases.activities import MATCH_PLAYBOOKS, MatchRequest
+from soar.cases.activities import (
+    MATCH_PLAYBOOKS,
+    MatchRequest,
+    PlaybookLaunch,
+    PlaybookSettings,
+)
 from soar.enrichment.activities import run_enrichers
 from soar.enrichment.providers import EnricherRegistry, build_enricher_registry
 from soar.settings import Settings
@@ -28,7 +33,8 @@ from workflows.sdk.spec import PlaybookSpec
 
 
 class PlaybookActivities:
-    """Bound to the installed playbooks, who may decide, and the enrichers to run."""
+    """Bound to the installed playbooks and their `[playbooks.<name>]` settings, who may
+    decide, and the enrichers to run."""
 
     def __init__(
         self,
@@ -36,10 +42,12 @@ class PlaybookActivities:
         *,
         approvals: ApprovalSettings,
         enrichers: EnricherRegistry,
+        configured: Mapping[str, PlaybookSettings] | None = None,
     ) -> None:
         self.playbooks = tuple(playbooks)
         self.approvals = approvals
         self.enrichers = enrichers
+        self.configured = dict(configured or {})
 
     @classmethod
     def from_settings(
@@ -56,6 +64,7 @@ class PlaybookActivities:
             playbooks,
             approvals=settings.approvals,
             enrichers=enrichers or build_enricher_registry(settings.enrichment),
+            configured=settings.playbooks,
         )
 
     def all(self) -> list[Callable[..., Any]]:
@@ -63,9 +72,19 @@ class PlaybookActivities:
         return [self.match_playbooks, self.approval_policy, self.enrich_observables]
 
     @activity.defn(name=MATCH_PLAYBOOKS)
-    async def match_playbooks(self, request: MatchRequest) -> list[str]:
-        """The names of the playbooks whose triggers match the alert, in discovery order."""
-        return [spec.name for spec in self.playbooks if spec.matches(request.alert, request.triage)]
+    async def match_playbooks(self, request: MatchRequest) -> list[PlaybookLaunch]:
+        """The enabled playbooks whose triggers match the alert, in discovery order, each
+        with its configured dry-run and options."""
+        launches: list[PlaybookLaunch] = []
+        for spec in self.playbooks:
+            configured = self.configured.get(spec.name, PlaybookSettings())
+            if configured.enabled and spec.matches(request.alert, request.triage):
+                launches.append(
+                    PlaybookLaunch(
+                        name=spec.name, dry_run=configured.dry_run, options=configured.options
+                    )
+                )
+        return launches
 
     @activity.defn(name=APPROVAL_POLICY)
     async def approval_policy(self, references: list[str]) -> ApprovalPolicy:

@@ -7,7 +7,7 @@ through `workflow.unsafe.imports_passed_through()` and the case workflow can too
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -58,12 +58,10 @@ class PlaybookInput(PlaybookStart):
     playbook-specific settings (`{"block_seconds": 7200}`).
     """
 
-    dry_run: bool = False
     expiry_seconds: int | None = Field(default=None, ge=1)
     on_expiry: OnExpiry | None = None
     forbid_self_approval: bool | None = None
     requested_by: str = ""
-    options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _default_requester(self) -> PlaybookInput:
