@@ -22,7 +22,7 @@ from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
 from soar.cases.correlation import case_workflow_id
 from soar.cases.models import Case, TimelineEvent, TimelineKind
-from soar.chatops.models import CaseContext
+from soar.chatops.models import CaseContext, ProviderVerdict
 
 MAX_OBSERVABLES = 10
 MAX_TIMELINE_EVENTS = 40
@@ -93,6 +93,8 @@ def case_message(case: Case, context: CaseContext, links: Links, people: People)
         body.append(
             kit.section("*Why*\n" + "\n".join(f"• {oneline(r, 500)}" for r in context.reasons))
         )
+    if context.verdicts:
+        body.append(kit.section("*Enrichment*\n" + "\n".join(map(_verdict_line, context.verdicts))))
     body.extend(_surroundings(context))
     body.append(kit.context(_case_links(case, context, links)))
     body.append(
@@ -275,6 +277,14 @@ def _settled_by(approval: ApprovalRequest, people: People) -> str:
             people.show(d.user) for d in approval.decisions if d.decision is DecisionKind.APPROVE
         )
     return people.show(approval.settled_by) if approval.settled_by else "someone"
+
+
+def _verdict_line(verdict: ProviderVerdict) -> str:
+    line = (
+        f"• {oneline(verdict.provider, 60)} on {code(verdict.value)}: "
+        f"{verdict.verdict.value} ({verdict.score}/100)"
+    )
+    return line + (f" — {oneline(verdict.reason, 300)}" if verdict.reason else "")
 
 
 def timeline_reply(events: Sequence[TimelineEvent], people: People) -> Rendered | None:

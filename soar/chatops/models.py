@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from soar.alerts.models import Alert
 from soar.cases.models import Case, TimelineEvent
-from soar.enrichment.models import AssetContext, IdentityContext, Triage, Verdict
+from soar.enrichment.models import AssetContext, Enrichment, IdentityContext, Triage, Verdict
 
 POST_CASE_MESSAGE = "slack.post_case_message"
 POST_TIMELINE_REPLY = "slack.post_timeline_reply"
@@ -24,6 +24,27 @@ NOTIFY_PERSON = "slack.notify_person"
 
 MAX_REASONS = 5
 MAX_CONTEXTS = 5
+MAX_VERDICTS = 5
+
+
+class ProviderVerdict(BaseModel):
+    """What one enrichment provider said about one observable, in a line."""
+
+    provider: str
+    value: str
+    verdict: Verdict
+    score: int
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, enrichment: Enrichment) -> ProviderVerdict:
+        return cls(
+            provider=enrichment.provider,
+            value=enrichment.observable.value,
+            verdict=enrichment.verdict,
+            score=enrichment.score,
+            reason=enrichment.reasons[0] if enrichment.reasons else None,
+        )
 
 
 class CaseContext(BaseModel):
@@ -39,6 +60,7 @@ class CaseContext(BaseModel):
     verdict: Verdict | None = None
     score: int | None = None
     reasons: list[str] = Field(default_factory=list)
+    verdicts: list[ProviderVerdict] = Field(default_factory=list)
     assets: list[AssetContext] = Field(default_factory=list)
     identities: list[IdentityContext] = Field(default_factory=list)
 
@@ -52,9 +74,19 @@ class CaseContext(BaseModel):
             verdict=triage.verdict if triage else None,
             score=triage.score if triage else None,
             reasons=triage.reasons[:MAX_REASONS] if triage else [],
+            verdicts=_strongest_verdicts(triage),
             assets=triage.assets[:MAX_CONTEXTS] if triage else [],
             identities=triage.identities[:MAX_CONTEXTS] if triage else [],
         )
+
+
+def _strongest_verdicts(triage: Triage | None) -> list[ProviderVerdict]:
+    """The providers' verdicts that say something, most malicious first."""
+    if triage is None:
+        return []
+    telling = [e for e in triage.enrichments if e.verdict is not Verdict.UNKNOWN or e.reasons]
+    telling.sort(key=lambda e: e.score, reverse=True)
+    return [ProviderVerdict.of(e) for e in telling[:MAX_VERDICTS]]
 
 
 class CaseMessageRequest(BaseModel):

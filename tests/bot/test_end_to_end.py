@@ -221,4 +221,4 @@ async def test_isolating_a_host_tells_its_owner_directly(
     )
     told = await posted(fake_slack, BOB, "fin-laptop-07 was isolated")
     assert title in texts(told.blocks)
-    assert [c.command.action for c in actuator.calls][0] is ContainmentVerb.CONTAIN
+    assert actuator.calls[0].command.action is ContainmentVerb.CONTAIN

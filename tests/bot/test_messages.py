@@ -30,7 +30,7 @@ from soar.containment.models import (
     ContainmentVerb,
     TargetType,
 )
-from soar.enrichment.models import AssetContext, IdentityContext, Triage, Verdict
+from soar.enrichment.models import AssetContext, Enrichment, IdentityContext, Triage, Verdict
 from soar.store.views import CaseSummary
 
 from .support import ALICE, BOB, approval, buttons, case, texts
@@ -102,6 +102,17 @@ def hostile_case_parts() -> tuple[Any, CaseContext]:
         reasons=[HOSTILE, HOSTILE],
         assets=[AssetContext(hostname=HOSTILE, owner=HOSTILE, tags=[HOSTILE])],
         identities=[IdentityContext(user=HOSTILE, team=HOSTILE, vip=True)],
+        enrichments=[
+            Enrichment(
+                provider="threat-intel",
+                observable=observables[0],
+                verdict=Verdict.MALICIOUS,
+                score=95,
+                reasons=[f"listed as a C2 server {HOSTILE}"],
+            ),
+            Enrichment(provider=HOSTILE, observable=observables[1], verdict=Verdict.BENIGN),
+            Enrichment(provider="quiet", observable=observables[1]),
+        ],
     )
     hostile = case(
         title=HOSTILE,
@@ -145,6 +156,8 @@ def test_case_message_shows_what_the_analyst_needs() -> None:
     shown = texts(rendered.blocks)
     assert "37 alerts" in shown
     assert "malicious (90/100)" in shown
+    assert "• threat-intel on `" in shown and ": malicious (95/100) — listed as a C2" in shown
+    assert ": benign (0/100)" in shown and "quiet" not in shown
     assert "Escalated" in shown
     assert "<http://temporal.test:8233/namespaces/default/workflows/case-" in shown
     assert f"<https://soar.test/api/cases/{hostile.id}|API>" in shown
