@@ -101,10 +101,16 @@ async def storm(base: str, args: argparse.Namespace) -> None:
     elapsed = time.perf_counter() - began
     attached = sum(cases.values())
     print(
-        f"storm: {attached} alerts triaged and correlated into {len(cases)} cases in "
-        f"{elapsed:.1f} s = {attached / elapsed:.0f} alerts/s; "
-        f"alerts lost: {args.alerts - attached}"
+        f"storm: {attached} alerts triaged and correlated into {len(cases)} cases "
+        f"(attackers: {args.attackers}) in {elapsed:.1f} s = {attached / elapsed:.0f} alerts/s"
     )
+    if attached >= args.alerts:
+        print(f"storm: alerts lost: {args.alerts - attached} (every alert is on a case)")
+    else:
+        print(
+            f"storm: not settled after {args.timeout:.0f} s: {args.alerts - attached} alerts "
+            "not correlated yet (in flight, not known to be lost; raise --timeout)"
+        )
 
 
 async def waiting_cases(base: str, args: argparse.Namespace, worker_pid: int) -> None:
