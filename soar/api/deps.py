@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from soar.ingest.spool import Spool
@@ -29,13 +31,24 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def require_operator(request: Request) -> None:
+OPERATOR_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="operator token",
+    description="`Authorization: Bearer <SOAR_API_TOKEN>`",
+)
+"""Declares the operator API's bearer token in OpenAPI; the check is `require_operator`."""
+
+
+def require_operator(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(OPERATOR_TOKEN)],
+) -> None:
     """The operator API takes `Authorization: Bearer <SOAR_API_TOKEN>`."""
     token = services(request).settings.api_token
     if token is None:
         raise HTTPException(401, "the operator API is disabled: SOAR_API_TOKEN is not set")
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        presented.strip().encode(), token.get_secret_value().encode()
+    presented = credentials.credentials.strip() if credentials else ""
+    if not presented or not hmac.compare_digest(
+        presented.encode(), token.get_secret_value().encode()
     ):
         raise HTTPException(401, "missing or wrong bearer token for the operator API")

@@ -25,6 +25,20 @@ from soar.ingest.sources import resolve_source
 
 router = APIRouter(tags=["webhooks"])
 
+REQUEST_BODY = {
+    "required": True,
+    "description": (
+        "One alert, a batch (a JSON array, or the sender's own batch envelope), or for "
+        "`suricata` EVE JSON lines. Authenticated as the source is configured: a bearer or "
+        "custom-header token, basic auth, an HMAC-SHA256 signature of the body, or `?token=`."
+    ),
+    "content": {
+        "application/json": {"schema": {"type": ["object", "array"]}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+    },
+}
+"""The body as OpenAPI should show it: read raw (it is authenticated byte for byte)."""
+
 
 class AcceptedAlert(BaseModel):
     alert_id: str
@@ -78,6 +92,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
         415: {"model": ErrorAnswer, "description": "not JSON or NDJSON"},
         422: {"model": ErrorAnswer, "description": "payload the parser cannot map"},
     },
+    openapi_extra={"requestBody": REQUEST_BODY},
 )
 async def receive_webhook(
     source: str, request: Request, svc: Annotated[Services, Depends(services)]

@@ -30,7 +30,11 @@ class CorrelationRule(BaseModel):
 
 
 class CorrelationSettings(BaseModel):
-    """Rules are tried in order; `default` applies when none matches."""
+    """Rules are tried in order; `default` applies when none matches.
+
+    A rule's `source` and `rule` patterns match regardless of case, as playbook triggers
+    do: `sshd*` is meant to catch "SSHD brute force" too.
+    """
 
     rules: list[CorrelationRule] = Field(default_factory=list)
     default: CorrelationRule = Field(default_factory=CorrelationRule)
@@ -43,13 +47,18 @@ class CorrelationSettings(BaseModel):
     )
 
     def rule_for(self, alert: Alert) -> CorrelationRule:
+        """The first rule whose patterns match the alert's source and rule name (or its
+        title when it names no rule), else the default."""
         rule_name = alert.rule.name or alert.title
         for rule in self.rules:
-            if fnmatch.fnmatchcase(alert.source, rule.source) and fnmatch.fnmatchcase(
-                rule_name, rule.rule
-            ):
+            if _matches(alert.source, rule.source) and _matches(rule_name, rule.rule):
                 return rule
         return self.default
+
+
+def _matches(value: str, pattern: str) -> bool:
+    """fnmatch, ignoring case on both sides and on every platform."""
+    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
 
 
 def _is_public(value: str) -> bool:

@@ -1,26 +1,31 @@
 """The containment activities: check the guardrails, apply, verify and revert actions.
 
 `apply_containment` checks the guardrails again right before it acts — the policy, the
-inventory or the hourly count may have changed while the approval waited — and then
-ends in exactly one of these states:
+inventory or the hourly count may have changed while the approval waited — then, right
+before the actuator is called, reserves a slot of the hourly ceiling in the store. The
+reservation counts and takes the slot atomically, so approved containments running at
+once cannot all see the same count and overrun the ceiling. It ends in exactly one of
+these states:
 
-- `refused`: a guardrail said no; nothing was called.
+- `refused`: a guardrail said no, or the ceiling had no slot left; nothing was called.
 - `dry_run`: dry-run is on (globally or for this request); nothing was called, and the
   detail says what would have happened.
 - `no_actuator`: no configured actuator handles the command; a person must act.
-- `failed`: the actuator answered a definitive no.
+- `failed`: the actuator answered a definitive no; its slot is given back.
 - `verified` or `applied`: the actuator applied it and did or did not confirm it yet.
 
-An actuator that raises (a transient failure) fails the activity, and Temporal retries
-it; that is safe because actuators are idempotent. Action ids come from the caller and
-are deterministic, so recording the returned action twice is harmless.
+A dry run, a refusal and a command without an actuator take no slot. An actuator that
+raises (a transient failure) fails the activity, and Temporal retries it; that is safe
+because actuators are idempotent. Action ids come from the caller and are
+deterministic, so recording the returned action twice is harmless, and a retry finds
+the slot its first attempt reserved instead of being refused at a full ceiling.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -37,10 +42,34 @@ from soar.guardrails.models import GuardrailDecision
 from soar.guardrails.policy import check
 from soar.guardrails.settings import GuardrailSettings
 
-RecentContainments = Callable[[], Awaitable[int]]
-"""Returns how many containment actions were applied in the last hour."""
+if TYPE_CHECKING:
+    from soar.store.repository import SlotReservation
+
+CEILING_WINDOW = timedelta(hours=1)
+"""How long a slot of `max_containments_per_hour` stays taken."""
 
 REVERTIBLE_STATES = frozenset({ActionState.APPLIED, ActionState.VERIFIED, ActionState.FAILED})
+
+
+class ContainmentSlots(Protocol):
+    """The ledger behind the hourly ceiling: one slot per action an actuator was called
+    for. :class:`soar.store.repository.Repository` keeps it in the store."""
+
+    async def count_containment_slots_since(
+        self, since: datetime, *, excluding: str | None = None
+    ) -> int:
+        """Slots reserved at or after `since`, other than the one `excluding` holds."""
+        ...
+
+    async def reserve_containment_slot(
+        self, action_id: str, *, at: datetime, since: datetime, ceiling: int
+    ) -> SlotReservation:
+        """Atomically take a slot for `action_id` unless others hold `ceiling` of them."""
+        ...
+
+    async def release_containment_slot(self, action_id: str) -> None:
+        """Give back the slot of `action_id`."""
+        ...
 
 
 class ContainmentRequest(BaseModel):
@@ -76,13 +105,13 @@ class ContainmentActivities:
         inventory: Inventory,
         *,
         dry_run: bool,
-        recent_containments: RecentContainments,
+        slots: ContainmentSlots,
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.inventory = inventory
         self.dry_run = dry_run
-        self.recent_containments = recent_containments
+        self.slots = slots
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for a worker."""
@@ -96,11 +125,12 @@ class ContainmentActivities:
     @activity.defn(name="check_guardrails")
     async def check_guardrails(self, command: ContainmentCommand) -> GuardrailDecision:
         """The guardrails' answer, asked before an approval is requested."""
-        return check(command, self.policy, self.inventory, await self.recent_containments())
+        return await self._check(command, action_id=None)
 
     @activity.defn(name="apply_containment")
     async def apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
-        """Check the guardrails again, then apply and verify (or say why not)."""
+        """Check the guardrails again, reserve a slot of the hourly ceiling, then apply
+        and verify (or say why not)."""
         command = request.command
         action = ContainmentAction(
             id=request.action_id,
@@ -109,11 +139,9 @@ class ContainmentActivities:
             approval_id=request.approval_id,
             created_at=request.requested_at,
         )
-        decision = await self.check_guardrails(command)
+        decision = await self._check(command, action_id=action.id)
         if not decision.allowed:
-            return action.model_copy(
-                update={"state": ActionState.REFUSED, "detail": decision.reason}
-            )
+            return _refused(action, decision)
         actuator = self.registry.for_command(command)
         if self.dry_run or request.dry_run:
             return self._dry_run(action, actuator)
@@ -125,6 +153,9 @@ class ContainmentActivities:
                     "a person must do it by hand",
                 }
             )
+        refusal = await self._reserve_slot(action)
+        if refusal is not None:
+            return _refused(action, refusal)
         return await self._apply(action, actuator)
 
     @activity.defn(name="verify_containment")
@@ -188,6 +219,27 @@ class ContainmentActivities:
             }
         )
 
+    async def _check(self, command: ContainmentCommand, action_id: str | None) -> GuardrailDecision:
+        """Every guardrail, counting the slots taken in the last hour by other actions
+        than `action_id` (a retried action does not count against itself)."""
+        since = datetime.now(UTC) - CEILING_WINDOW
+        recent = await self.slots.count_containment_slots_since(since, excluding=action_id)
+        return check(command, self.policy, self.inventory, recent)
+
+    async def _reserve_slot(self, action: ContainmentAction) -> GuardrailDecision | None:
+        """Take the action's slot of the hourly ceiling; None once it holds one. When none
+        is left, the refusal is the guardrail's own, with the count the reservation saw."""
+        now = datetime.now(UTC)
+        reservation = await self.slots.reserve_containment_slot(
+            action.id,
+            at=now,
+            since=now - CEILING_WINDOW,
+            ceiling=self.policy.max_containments_per_hour,
+        )
+        if reservation.granted:
+            return None
+        return check(action.command, self.policy, self.inventory, reservation.held)
+
     def _actuator_of(self, action: ContainmentAction) -> Actuator | None:
         return self.registry.get(action.actuator) if action.actuator else None
 
@@ -206,6 +258,7 @@ class ContainmentActivities:
         command = action.command
         result = await actuator.apply(command)
         if not result.ok:
+            await self.slots.release_containment_slot(action.id)
             return action.model_copy(
                 update={
                     "state": ActionState.FAILED,
@@ -226,3 +279,7 @@ class ContainmentActivities:
                 "expires_at": applied_at + timedelta(seconds=duration) if duration else None,
             }
         )
+
+
+def _refused(action: ContainmentAction, decision: GuardrailDecision) -> ContainmentAction:
+    return action.model_copy(update={"state": ActionState.REFUSED, "detail": decision.reason})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -23,10 +22,16 @@ from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.discovery import discover_playbooks
+from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.spec import PlaybookSpec
 from workflows.slack import SlackDeliveryWorkflow
 
-WORKFLOWS: list[type] = [AlertWorkflow, CaseWorkflow, SlackDeliveryWorkflow]
+WORKFLOWS: list[type] = [
+    AlertWorkflow,
+    CaseWorkflow,
+    ContainmentExpiryWorkflow,
+    SlackDeliveryWorkflow,
+]
 
 
 def product_activities(
@@ -40,15 +45,12 @@ def product_activities(
     inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
     enrichers = build_enricher_registry(settings.enrichment)
 
-    async def containments_last_hour() -> int:
-        return await store.count_containments_since(datetime.now(UTC) - timedelta(hours=1))
-
     containment = ContainmentActivities(
         actuators or build_actuator_registry(settings.actuators),
         settings.guardrails,
         inventory,
         dry_run=settings.dry_run,
-        recent_containments=containments_last_hour,
+        slots=store,
     )
     return [
         *StoreActivities(store).all(),

@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from soar.alerts.models import Alert, Severity
@@ -29,6 +30,7 @@ from soar.store.schema import (
     CaseObservableRow,
     CaseRow,
     ContainmentActionRow,
+    ContainmentSlotRow,
     DecisionRow,
     TimelineEventRow,
 )
@@ -43,6 +45,20 @@ TIMELINE = TimelineEventRow.__table__
 APPROVALS = ApprovalRow.__table__
 DECISIONS = DecisionRow.__table__
 ACTIONS = ContainmentActionRow.__table__
+SLOTS = ContainmentSlotRow.__table__
+
+CONTAINMENT_SLOTS_LOCK_KEY = 0x50A125107
+"""PostgreSQL advisory lock held while a containment slot is reserved, so concurrent
+reservations count and insert one after the other."""
+
+
+@dataclass(frozen=True)
+class SlotReservation:
+    """The answer to a slot reservation: `granted`, and how many slots other actions
+    held in the window at that moment (the count a refusal reports)."""
+
+    granted: bool
+    held: int
 
 
 def _not_older(excluded: Excluded) -> ColumnElement[bool]:
@@ -168,6 +184,41 @@ class Repository:
         async with self._writing() as session:
             await upsert(session, ACTIONS, [mapping.action_row(action)])
 
+    async def reserve_containment_slot(
+        self, action_id: str, *, at: datetime, since: datetime, ceiling: int
+    ) -> SlotReservation:
+        """Take a slot of the containment ceiling for `action_id` at `at`, unless other
+        actions hold `ceiling` slots reserved at or after `since`.
+
+        An action that holds a slot in the window keeps it: a retried activity is granted
+        again without taking a second one. Counting and inserting happen in one
+        transaction that holds the store's write lock from its first statement (SQLite)
+        or an advisory lock (PostgreSQL), so concurrent reservations, from this process
+        or another, never both take the last slot. Slots older than `since` are dropped
+        on the way: they no longer count.
+        """
+        async with self._writing() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": CONTAINMENT_SLOTS_LOCK_KEY}
+                )
+            await session.execute(delete(SLOTS).where(SLOTS.c.reserved_at < since))
+            held = await _count_slots(session, since, excluding=action_id)
+            own = await session.scalar(
+                select(SLOTS.c.action_id).where(SLOTS.c.action_id == action_id)
+            )
+            if own is not None:
+                return SlotReservation(granted=True, held=held)
+            if held >= ceiling:
+                return SlotReservation(granted=False, held=held)
+            await session.execute(SLOTS.insert().values(action_id=action_id, reserved_at=at))
+        return SlotReservation(granted=True, held=held)
+
+    async def release_containment_slot(self, action_id: str) -> None:
+        """Give back the slot of an action whose actuator changed nothing."""
+        async with self._writing() as session:
+            await session.execute(delete(SLOTS).where(SLOTS.c.action_id == action_id))
+
     # Reads
 
     async def get_alert(self, alert_id: str) -> Alert | None:
@@ -287,6 +338,21 @@ class Repository:
                 .where(ContainmentActionRow.applied_at >= since)
             )
         return count or 0
+
+    async def count_containment_slots_since(
+        self, since: datetime, *, excluding: str | None = None
+    ) -> int:
+        """How many containment slots were reserved at or after `since`, not counting
+        the one `excluding` (an action id) holds."""
+        async with self._sessions() as session:
+            return await _count_slots(session, since, excluding=excluding)
+
+
+async def _count_slots(session: AsyncSession, since: datetime, *, excluding: str | None) -> int:
+    query = select(func.count()).select_from(SLOTS).where(SLOTS.c.reserved_at >= since)
+    if excluding is not None:
+        query = query.where(SLOTS.c.action_id != excluding)
+    return await session.scalar(query) or 0
 
 
 async def _alert_observables(

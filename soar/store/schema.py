@@ -184,6 +184,20 @@ class ContainmentActionRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ContainmentSlotRow(Base):
+    """One slot of the hourly containment ceiling, held by the action that reserved it.
+
+    Reserved in one locked transaction right before an actuator is called, so concurrent
+    containments cannot all see the same count; keyed by the action, so a retried
+    activity finds its own slot instead of taking a second one.
+    """
+
+    __tablename__ = "containment_slots"
+
+    action_id: Mapped[str] = mapped_column(String, primary_key=True)
+    reserved_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class SlackMessageRow(Base):
     """Which Slack message shows a case, an approval, a reply or an escalation."""
 

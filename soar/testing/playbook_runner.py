@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -57,6 +57,7 @@ from soar.store.activities import StoreActivities
 from soar.store.repository import Repository
 from soar.testing.actuators import RecordingActuator
 from workflows.sdk.activities import PlaybookActivities
+from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.models import (
     APPROVAL_POLICY,
     APPROVALS_QUERY,
@@ -66,6 +67,7 @@ from workflows.sdk.models import (
 )
 from workflows.sdk.registry import spec_of
 from workflows.sdk.spec import PlaybookSpec
+from workflows.slack import SlackDeliveryWorkflow
 
 TEST_DECIDERS = tuple(f"soar-test-{n}" for n in range(1, 6))
 """Who decides in an auto-approved run: enough distinct people for a quorum of five."""
@@ -126,7 +128,12 @@ class PlaybookHarness:
         self._worker = Worker(
             client,
             task_queue=self.task_queue,
-            workflows=[*(spec.workflow for spec in self.specs), *workflows],
+            workflows=[
+                *(spec.workflow for spec in self.specs),
+                ContainmentExpiryWorkflow,
+                SlackDeliveryWorkflow,
+                *workflows,
+            ],
             activities=self._activities(
                 approvals or ApprovalSettings(),
                 guardrails or GuardrailSettings(),
@@ -154,15 +161,12 @@ class PlaybookHarness:
         inventory: Inventory,
         enrichers: EnricherRegistry,
     ) -> list[Callable[..., Any]]:
-        async def containments_last_hour() -> int:
-            return await self.store.count_containments_since(datetime.now(UTC) - timedelta(hours=1))
-
         containment = ContainmentActivities(
             ActuatorRegistry(self.actuators),
             guardrails,
             inventory,
             dry_run=False,
-            recent_containments=containments_last_hour,
+            slots=self.store,
         )
         playbooks = PlaybookActivities(self.specs, approvals=approvals, enrichers=enrichers)
         policy = auto_approval_policy if self.auto_approve else playbooks.approval_policy

@@ -1,4 +1,5 @@
-"""Building blocks for the containment tests: a policy, an inventory and the activities."""
+"""Building blocks for the containment tests: a policy, an inventory, an in-memory slot
+ledger and the activities."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from soar.containment.models import (
 from soar.enrichment.inventory import Inventory
 from soar.enrichment.models import AssetContext
 from soar.guardrails.settings import GuardrailSettings
+from soar.store.repository import SlotReservation
 
 REQUESTED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -60,16 +62,40 @@ def request(cmd: ContainmentCommand, *, dry_run: bool = False) -> ContainmentReq
     )
 
 
+class InMemorySlots:
+    """A slot ledger in which other actions already hold `recent` slots; it grants the
+    same way the store does (see tests/containment/test_containment_ceiling.py for the
+    store itself)."""
+
+    def __init__(self, recent: int) -> None:
+        self.recent = recent
+        self.reserved: set[str] = set()
+
+    async def count_containment_slots_since(
+        self, since: datetime, *, excluding: str | None = None
+    ) -> int:
+        return self.recent + len(self.reserved - {excluding})
+
+    async def reserve_containment_slot(
+        self, action_id: str, *, at: datetime, since: datetime, ceiling: int
+    ) -> SlotReservation:
+        held = self.recent + len(self.reserved - {action_id})
+        if action_id not in self.reserved and held >= ceiling:
+            return SlotReservation(granted=False, held=held)
+        self.reserved.add(action_id)
+        return SlotReservation(granted=True, held=held)
+
+    async def release_containment_slot(self, action_id: str) -> None:
+        self.reserved.discard(action_id)
+
+
 def activities(
     *actuators: Actuator, dry_run: bool = False, recent: int = 0
 ) -> ContainmentActivities:
-    async def recent_containments() -> int:
-        return recent
-
     return ContainmentActivities(
         ActuatorRegistry(actuators),
         POLICY,
         INVENTORY,
         dry_run=dry_run,
-        recent_containments=recent_containments,
+        slots=InMemorySlots(recent),
     )

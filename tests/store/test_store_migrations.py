@@ -29,6 +29,7 @@ TABLES = {
     "approvals",
     "approval_decisions",
     "containment_actions",
+    "containment_slots",
     "slack_messages",
 }
 
