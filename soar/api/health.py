@@ -1,4 +1,5 @@
-"""`/healthz` (the process is alive) and `/readyz` (Temporal reachable, spool depth)."""
+"""`/healthz` (the process is alive) and `/readyz` (Temporal reachable, spool depth and
+parked alerts)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
     """Ready when Temporal answers. Alerts are still accepted (spooled) when it does not,
-    so the spool depth is reported either way."""
+    so the spool depth is reported either way, with the alerts Temporal refused (parked,
+    waiting for an operator): those need attention but do not make the API unready."""
     try:
         await asyncio.wait_for(
             svc.client.service_client.check_health(), timeout=READY_TIMEOUT_SECONDS
@@ -33,5 +35,10 @@ async def readyz(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
     except Exception as error:
         temporal, status = f"unreachable: {type(error).__name__}", 503
     return JSONResponse(
-        {"temporal": temporal, "spool_depth": svc.spool.refresh_depth()}, status_code=status
+        {
+            "temporal": temporal,
+            "spool_depth": svc.spool.refresh_depth(),
+            "parked": svc.spool.count_parked(),
+        },
+        status_code=status,
     )

@@ -1,4 +1,5 @@
-"""`soar doctor`: check config, Temporal, the spool, the store and Slack, each with a verdict."""
+"""`soar doctor`: check config, Temporal and its search attributes, the spool and its parked
+alerts, and Slack, each with a verdict."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from dataclasses import dataclass
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from temporalio.client import Client
 
+from soar import search_attributes
 from soar.ingest.spool import Spool
+from soar.ingest.start_errors import describe
+from soar.runtime.search_attribute_setup import how_to_add, missing_search_attributes
 from soar.runtime.temporal_client import connect
 from soar.runtime.temporal_server import TemporalBinaryNotFound, temporal_binary
 from soar.settings import Settings, config_path, load_settings
@@ -47,7 +53,8 @@ def check_config() -> tuple[Settings | None, Check]:
     return settings, Check("config", OK, where)
 
 
-async def check_temporal(settings: Settings) -> Check:
+async def check_temporal(settings: Settings) -> list[Check]:
+    """Whether Temporal answers and, when it does, whether it knows our search attributes."""
     target = settings.temporal.target()
     try:
         client = await asyncio.wait_for(connect(settings.temporal), 5)
@@ -59,19 +66,61 @@ async def check_temporal(settings: Settings) -> Check:
                 hint = f"; embedded binary {temporal_binary()} (start it with `soar up`)"
             except TemporalBinaryNotFound as missing:
                 hint = f"; {missing}"
-        return Check("temporal", FAIL, f"{target} unreachable: {type(error).__name__}{hint}")
-    return Check("temporal", OK, f"{target} namespace {settings.temporal.namespace} reachable")
+        return [Check("temporal", FAIL, f"{target} unreachable: {type(error).__name__}{hint}")]
+    reachable = Check("temporal", OK, f"{target} namespace {settings.temporal.namespace} reachable")
+    return [reachable, await check_search_attributes(client)]
 
 
-def check_spool(settings: Settings) -> Check:
+async def check_search_attributes(client: Client) -> Check:
+    """Without them Temporal refuses every alert workflow start."""
+    namespace = client.namespace
+    try:
+        missing = await asyncio.wait_for(missing_search_attributes(client), 5)
+    except Exception as error:
+        return Check(
+            "search attributes", WARN, f"cannot list them in {namespace}: {describe(error)}"
+        )
+    if not missing:
+        count = len(search_attributes.ALL)
+        return Check("search attributes", OK, f"all {count} registered in namespace {namespace}")
+    names = ", ".join(key.name for key in missing)
+    return Check(
+        "search attributes",
+        WARN,
+        f"missing in namespace {namespace}: {names}; `soar up`, `soar api` and `soar worker` "
+        f"add them at start-up where allowed, else run {how_to_add(missing, namespace)}",
+    )
+
+
+async def check_spool(settings: Settings) -> list[Check]:
+    """Alerts waiting for Temporal, and alerts Temporal refused (parked)."""
     try:
         spool = Spool(settings.spool_path)
     except Exception as error:
-        return Check("spool", FAIL, f"{settings.spool_path}: {error}")
-    depth = spool.depth
-    spool.close()
-    verdict = OK if depth == 0 else WARN
-    return Check("spool", verdict, f"{settings.spool_path}: {depth} alert(s) waiting for Temporal")
+        return [Check("spool", FAIL, f"{settings.spool_path}: {error}")]
+    try:
+        depth, parked = spool.depth, spool.count_parked()
+        latest = await spool.parked(1)
+    finally:
+        spool.close()
+    waiting = Check(
+        "spool",
+        OK if depth == 0 else WARN,
+        f"{settings.spool_path}: {depth} alert(s) waiting for Temporal",
+    )
+    if not latest:
+        return [waiting, Check("parked alerts", OK, "none: Temporal refused no alert")]
+    last = latest[0]
+    return [
+        waiting,
+        Check(
+            "parked alerts",
+            WARN,
+            f"{parked} alert(s) Temporal refused; latest {last.alert.id} at "
+            f"{last.parked_at:%Y-%m-%d %H:%M:%S}Z: {last.error}; fix the cause, then run "
+            "`soar spool retry`",
+        ),
+    ]
 
 
 def check_slack(settings: Settings) -> Check:
@@ -81,20 +130,22 @@ def check_slack(settings: Settings) -> Check:
     return Check("slack", OK, "off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set")
 
 
+async def _checks(settings: Settings) -> list[Check]:
+    return [*await check_temporal(settings), *await check_spool(settings), check_slack(settings)]
+
+
 def doctor() -> None:
     """Check each part and say what is wrong; exits 1 when a check failed."""
     settings, config = check_config()
     checks = [config]
     if settings is not None:
-        checks += [
-            asyncio.run(check_temporal(settings)),
-            check_spool(settings),
-            check_slack(settings),
-        ]
+        checks += asyncio.run(_checks(settings))
     table = Table("check", "verdict", "detail")
     colours = {OK: "green", WARN: "yellow", FAIL: "red"}
     for check in checks:
-        table.add_row(check.name, f"[{colours[check.verdict]}]{check.verdict}[/]", check.detail)
+        table.add_row(
+            check.name, f"[{colours[check.verdict]}]{check.verdict}[/]", escape(check.detail)
+        )
     Console().print(table)
     if any(check.verdict == FAIL for check in checks):
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from soar.cli import alerts, approvals, cases, doctor, playbooks, sources
+from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
 from soar.settings import Settings, TemporalSettings, config_path, load_settings
@@ -25,6 +25,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(cases.app, name="cases")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(playbooks.app, name="playbooks")
+app.add_typer(spool.app, name="spool")
 app.command("approve")(approvals.approve)
 app.command("deny")(approvals.deny)
 app.command("sources")(sources.show_sources)

@@ -4,6 +4,10 @@ SQLite in WAL mode with `synchronous=FULL`: once `put` returns, the alert surviv
 crash of the process or the machine. The forwarder reads in insertion order and deletes
 an entry only after its workflow exists, so an entry is never lost and, because the
 workflow id is deterministic, never started twice.
+
+Alerts whose start Temporal refuses (see `soar.ingest.start_errors`) are moved, in one
+transaction, to the `parked` table of the same file, with the error: they no longer
+block the alerts behind them, and `retry_parked` puts them back once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from soar.alerts.models import Alert
@@ -26,13 +33,36 @@ CREATE TABLE IF NOT EXISTS spool (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS spool_alert_id ON spool (alert_id);
+CREATE TABLE IF NOT EXISTS parked (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    alert_json TEXT NOT NULL,
+    queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    parked_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS parked_alert_id ON parked (alert_id);
 """
+
+ERROR_MAX = 1000
 
 
 @dataclass(frozen=True)
 class SpooledAlert:
     seq: int
     alert: Alert
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ParkedAlert:
+    """An alert Temporal refused to start, with the refusal."""
+
+    seq: int
+    alert: Alert
+    error: str
+    parked_at: datetime
     attempts: int
 
 
@@ -55,6 +85,17 @@ class Spool:
         """Entries waiting, as counted by this process (cheap; no disk read)."""
         return self._depth
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, committed whole or rolled back; the caller holds the lock."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     def _count(self) -> int:
         with self._lock:
             (count,) = self._db.execute("SELECT COUNT(*) FROM spool").fetchone()
@@ -63,13 +104,8 @@ class Spool:
     def _put_many(self, alerts: list[Alert]) -> None:
         rows = [(alert.id, alert.model_dump_json()) for alert in alerts]
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 self._db.executemany("INSERT INTO spool (alert_id, alert_json) VALUES (?, ?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             self._depth += len(rows)
 
     async def put_many(self, alerts: list[Alert]) -> None:
@@ -104,22 +140,103 @@ class Spool:
         with self._lock:
             self._db.execute(
                 "UPDATE spool SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
-                (error[:1000], seq),
+                (error[:ERROR_MAX], seq),
             )
 
     async def record_failure(self, seq: int, error: str) -> None:
         await asyncio.to_thread(self._record_failure, seq, error)
 
+    def _park(self, seq: int, error: str) -> None:
+        with self._lock:
+            with self._transaction():
+                moved = self._db.execute(
+                    "INSERT INTO parked (alert_id, alert_json, queued_at, attempts, error) "
+                    "SELECT alert_id, alert_json, queued_at, attempts + 1, ? "
+                    "FROM spool WHERE seq = ?",
+                    (error[:ERROR_MAX], seq),
+                ).rowcount
+                self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,))
+            self._depth -= moved
+
+    async def park(self, seq: int, error: str) -> None:
+        """Move a spooled entry Temporal refused to the parked table, in one transaction."""
+        await asyncio.to_thread(self._park, seq, error)
+
+    def _park_many(self, refused: list[tuple[Alert, str]]) -> None:
+        rows = [(alert.id, alert.model_dump_json(), error[:ERROR_MAX]) for alert, error in refused]
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT INTO parked (alert_id, alert_json, attempts, error) VALUES (?, ?, 1, ?)",
+                rows,
+            )
+
+    async def park_many(self, refused: list[tuple[Alert, str]]) -> None:
+        """Park alerts whose start Temporal refused at submit time, durably, all or none."""
+        if refused:
+            await asyncio.to_thread(self._park_many, refused)
+
+    def _parked(self, limit: int) -> list[ParkedAlert]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, alert_json, error, parked_at, attempts FROM parked "
+                "ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            ParkedAlert(
+                seq=seq,
+                alert=Alert.model_validate_json(body),
+                error=error,
+                parked_at=datetime.fromisoformat(parked_at),
+                attempts=attempts,
+            )
+            for seq, body, error, parked_at, attempts in rows
+        ]
+
+    async def parked(self, limit: int = 10) -> list[ParkedAlert]:
+        """The most recently parked alerts, newest first."""
+        return await asyncio.to_thread(self._parked, limit)
+
+    def count_parked(self) -> int:
+        """Parked alerts, read from disk (other processes may share the file)."""
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM parked").fetchone()
+        return int(count)
+
+    def _retry_parked(self) -> int:
+        with self._lock:
+            with self._transaction():
+                moved = self._db.execute(
+                    "INSERT INTO spool (alert_id, alert_json, queued_at, attempts, last_error) "
+                    "SELECT alert_id, alert_json, queued_at, attempts, error "
+                    "FROM parked ORDER BY seq"
+                ).rowcount
+                self._db.execute("DELETE FROM parked")
+            self._depth += moved
+        return moved
+
+    async def retry_parked(self) -> int:
+        """Move every parked alert to the end of the spool, in the order they were parked,
+        so the forwarder tries them again; returns how many were moved."""
+        return await asyncio.to_thread(self._retry_parked)
+
     def _find(self, alert_id: str) -> Alert | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT alert_json FROM spool WHERE alert_id = ? ORDER BY seq DESC LIMIT 1",
-                (alert_id,),
-            ).fetchone()
+            row = (
+                self._db.execute(
+                    "SELECT alert_json FROM spool WHERE alert_id = ? ORDER BY seq DESC LIMIT 1",
+                    (alert_id,),
+                ).fetchone()
+                or self._db.execute(
+                    "SELECT alert_json FROM parked WHERE alert_id = ? ORDER BY seq DESC LIMIT 1",
+                    (alert_id,),
+                ).fetchone()
+            )
         return Alert.model_validate_json(row[0]) if row else None
 
     async def find(self, alert_id: str) -> Alert | None:
-        """A queued alert by id, so the operator API can show it before its workflow exists."""
+        """A queued or parked alert by id, so the operator API can show it before its
+        workflow exists."""
         return await asyncio.to_thread(self._find, alert_id)
 
     def refresh_depth(self) -> int:

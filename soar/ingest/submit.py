@@ -1,4 +1,5 @@
-"""Hand alerts to Temporal exactly once, or to the spool when Temporal cannot take them.
+"""Hand alerts to Temporal exactly once, or to the spool when Temporal cannot take them
+(parked, when Temporal answers and refuses them).
 
 Each alert becomes the workflow `alert-<alert id>`, started with USE_EXISTING and
 REJECT_DUPLICATE: a redelivery finds the existing run instead of starting another. A
@@ -26,6 +27,7 @@ from temporalio.service import RPCError
 from soar import search_attributes as sa
 from soar.alerts.models import Alert, AlertStatus
 from soar.ingest.spool import Spool
+from soar.ingest.start_errors import describe, is_refusal
 from workflows.alert import AlertWorkflow, AlertWorkflowInput
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ class AlertStarter:
     async def start(self, alert: Alert) -> bool:
         """Start the alert's workflow; True when it already existed (a duplicate).
 
-        Raises whatever Temporal raises when it cannot be reached.
+        Raises whatever Temporal raises when it cannot be reached or refuses the start.
         """
         resolved = alert.status is AlertStatus.RESOLVED
         try:
@@ -94,7 +96,7 @@ class AlertStarter:
         return not _was_started(handle)
 
 
-def _log_failures(errors: list[Exception]) -> None:
+def _log_unreachable(errors: list[Exception]) -> None:
     """Temporal being away is expected; anything else is a bug worth a traceback."""
     unexpected = [e for e in errors if not isinstance(e, RPCError | RuntimeError)]
     if unexpected:
@@ -103,10 +105,12 @@ def _log_failures(errors: list[Exception]) -> None:
 
 
 class AlertSubmitter:
-    """Start workflows for accepted alerts; spool them when Temporal cannot be reached.
+    """Start workflows for accepted alerts; spool them when Temporal cannot be reached,
+    park them when Temporal refuses them.
 
     While the spool holds anything, new alerts are spooled behind it, so alerts reach
-    Temporal in the order they arrived.
+    Temporal in the order they arrived. A refused alert is parked rather than spooled:
+    it would be refused again, and would hold up every alert spooled behind it.
     """
 
     def __init__(self, starter: AlertStarter, spool: Spool) -> None:
@@ -122,17 +126,29 @@ class AlertSubmitter:
                 return error
 
     async def submit(self, alerts: list[Alert]) -> list[Accepted]:
-        """Every alert comes back accepted: started, found, or queued on disk."""
+        """Every alert comes back accepted: started, found, or held on disk (spooled or
+        parked, both answered `queued`)."""
         if self.spool.depth > 0:
             await self.spool.put_many(alerts)
             return [Accepted(a.id, a.workflow_id, False, True) for a in alerts]
         outcomes = await asyncio.gather(*(self._try_start(alert) for alert in alerts))
         failed = [
-            a for a, outcome in zip(alerts, outcomes, strict=True) if isinstance(outcome, Exception)
+            (alert, outcome)
+            for alert, outcome in zip(alerts, outcomes, strict=True)
+            if isinstance(outcome, Exception)
         ]
-        if failed:
-            _log_failures([o for o in outcomes if isinstance(o, Exception)])
-            await self.spool.put_many(failed)
+        refused = [(alert, describe(error)) for alert, error in failed if is_refusal(error)]
+        unreachable = [(alert, error) for alert, error in failed if not is_refusal(error)]
+        if refused:
+            log.warning(
+                "Temporal refused %d alert(s); parked them (`soar spool retry` once fixed): %s",
+                len(refused),
+                refused[0][1],
+            )
+            await self.spool.park_many(refused)
+        if unreachable:
+            _log_unreachable([error for _, error in unreachable])
+            await self.spool.put_many([alert for alert, _ in unreachable])
         return [
             Accepted(
                 alert.id,

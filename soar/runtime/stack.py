@@ -19,6 +19,7 @@ from temporalio.client import Client
 from bot.app import mount_slack, run_socket_mode, socket_mode_configured
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
+from soar.runtime.search_attribute_setup import ensure_search_attributes
 from soar.runtime.services import build_services
 from soar.runtime.temporal_client import connect
 from soar.runtime.temporal_server import EmbeddedTemporal
@@ -59,6 +60,30 @@ async def _connect_when_available(settings: Settings, stop: asyncio.Event) -> Cl
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), CONNECT_RETRY_SECONDS)
     return None
+
+
+async def _register_search_attributes(client: Client, stop: asyncio.Event) -> bool:
+    """Ensure the namespace has the product's search attributes, retrying while Temporal
+    is not reachable; False if asked to stop first."""
+    while not stop.is_set():
+        try:
+            await ensure_search_attributes(client)
+            return True
+        except Exception as error:
+            log.info("search attributes not checked yet, Temporal unreachable: %s", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), CONNECT_RETRY_SECONDS)
+    return False
+
+
+async def _forward(
+    client: Client, forwarder: Forwarder, stop: asyncio.Event, *, register: bool
+) -> None:
+    """Run the spool forwarder; against a cluster, once its search attributes are
+    ensured, so spooled alerts are not refused for want of them."""
+    if register and not await _register_search_attributes(client, stop):
+        return
+    await forwarder.run()
 
 
 async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
@@ -144,6 +169,8 @@ async def run(
             client = await _connect_when_available(settings, stop)
             if client is None:
                 return
+            if not parts.temporal and not await _register_search_attributes(client, stop):
+                return
             worker = build_worker(client, settings, store)
             tasks.append(asyncio.create_task(worker.run(), name="worker"))
             cleanup.push_async_callback(worker.shutdown)
@@ -152,7 +179,8 @@ async def run(
             services = build_services(api_client, settings, store)
             cleanup.callback(services.spool.close)
             forwarder = Forwarder(services.spool, services.submitter.starter)
-            tasks.append(asyncio.create_task(forwarder.run(), name="forwarder"))
+            forwarding = _forward(api_client, forwarder, stop, register=not parts.temporal)
+            tasks.append(asyncio.create_task(forwarding, name="forwarder"))
             app = create_app(services)
             mount_slack(app, services)
             if socket_mode_configured(services):

@@ -196,7 +196,7 @@ async def test_resolved_after_the_alert_workflow_ended_still_resolves_the_alert(
         await handle.result()
         payload["status"] = payload["alerts"][0]["status"] = "resolved"
         payload["alerts"][0]["endsAt"] = "2026-11-22T09:45:00Z"
-        resolved = (await api.post("/webhooks/alertmanager", json=payload, headers=bearer()))
+        resolved = await api.post("/webhooks/alertmanager", json=payload, headers=bearer())
     services.spool.close()
     assert resolved.status_code == 202
     assert resolved.json()["accepted"][0]["alert_id"] == accepted["alert_id"]
@@ -369,7 +369,7 @@ async def test_health_and_openapi(api: httpx.AsyncClient) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     ready = await api.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"temporal": "reachable", "spool_depth": 0}
+    assert ready.json() == {"temporal": "reachable", "spool_depth": 0, "parked": 0}
     paths = (await api.get("/openapi.json")).json()["paths"]
     assert {"/webhooks/{source}", "/api/alerts/{alert_id}", "/healthz", "/readyz"} <= set(paths)
     assert set(paths["/webhooks/{source}"]["post"]["responses"]) >= {
