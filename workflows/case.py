@@ -252,7 +252,16 @@ class CaseWorkflow:
         self._tag()
         await workflow.execute_local_activity_method(
             StoreActivities.record_case_changes,
-            CaseChanges(case=self._case, events=events, alert_ids=new_alert_ids),
+            CaseChanges(
+                case=self._case,
+                events=events,
+                alert_ids=new_alert_ids,
+                triages={
+                    a.alert.id: a.triage.summary()
+                    for a in alerts
+                    if a.triage is not None and a.alert.id in new_alert_ids
+                },
+            ),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
         )

@@ -86,6 +86,14 @@ class IdentityContext(BaseModel):
     vip: bool = False
 
 
+class TriageSummary(BaseModel):
+    """What the store keeps of a triage: the score, the verdict and why."""
+
+    score: int = Field(ge=0, le=100)
+    verdict: Verdict
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Triage(BaseModel):
     """The triage of one alert: a score, a verdict and why, with the evidence used."""
 
@@ -99,3 +107,6 @@ class Triage(BaseModel):
     address_classes: dict[str, AddressClass] = Field(
         default_factory=dict, description="Each IP observable of the alert and its class."
     )
+
+    def summary(self) -> TriageSummary:
+        return TriageSummary(score=self.score, verdict=self.verdict, reasons=self.reasons[:20])

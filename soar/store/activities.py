@@ -21,6 +21,7 @@ from soar.alerts.models import Alert
 from soar.approvals.models import ApprovalRequest
 from soar.cases.models import Case, TimelineEvent, UtcDatetime
 from soar.containment.models import ContainmentAction
+from soar.enrichment.models import TriageSummary
 
 if TYPE_CHECKING:
     from soar.store.repository import Repository
@@ -37,6 +38,9 @@ class CaseChanges(BaseModel):
     case: Case
     events: list[TimelineEvent] = Field(default_factory=list)
     alert_ids: list[str] = Field(default_factory=list)
+    triages: dict[str, TriageSummary] = Field(
+        default_factory=dict, description="The triage of each new alert, by alert id."
+    )
 
 
 class CountContainmentsInput(BaseModel):
@@ -79,7 +83,7 @@ class StoreActivities:
         One transaction: once a reader sees the new alert count, the alerts and timeline
         entries it counts are there too."""
         missing = await self._store.record_case_changes(
-            changes.case, changes.events, changes.alert_ids
+            changes.case, changes.events, changes.alert_ids, changes.triages
         )
         if missing:
             raise AlertNotRecordedError(missing[0])

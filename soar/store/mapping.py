@@ -34,6 +34,7 @@ from soar.containment.models import (
     ContainmentVerb,
     TargetType,
 )
+from soar.enrichment.models import TriageSummary, Verdict
 from soar.store.schema import (
     AlertObservableRow,
     AlertRow,
@@ -112,7 +113,26 @@ def alert_from_row(row: AlertRow, observables: Sequence[AlertObservableRow]) -> 
     )
 
 
+def triage_params(alert_id: str, triage: TriageSummary) -> Row:
+    """Bind parameters of one alert's triage update."""
+    return {
+        "alert_id": alert_id,
+        "score": triage.score,
+        "verdict": triage.verdict.value,
+        "reasons": list(triage.reasons),
+    }
+
+
 def alert_summary(row: AlertRow) -> AlertSummary:
+    triage = (
+        TriageSummary(
+            score=row.triage_score,
+            verdict=Verdict(row.triage_verdict),
+            reasons=row.triage_reasons or [],
+        )
+        if row.triage_score is not None and row.triage_verdict is not None
+        else None
+    )
     return AlertSummary(
         id=row.id,
         source=row.source,
@@ -123,6 +143,7 @@ def alert_summary(row: AlertRow) -> AlertSummary:
         rule_name=row.rule_name,
         link=row.link,
         case_id=row.case_id,
+        triage=triage,
     )
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, delete, func, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from soar.alerts.models import Alert, Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case, CaseState, TimelineEvent
 from soar.containment.models import ContainmentAction
+from soar.enrichment.models import TriageSummary
 from soar.store import mapping
 from soar.store.schema import (
     AlertObservableRow,
@@ -136,11 +137,15 @@ class Repository:
             await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
 
     async def record_case_changes(
-        self, case: Case, events: list[TimelineEvent], alert_ids: list[str]
+        self,
+        case: Case,
+        events: list[TimelineEvent],
+        alert_ids: list[str],
+        triages: Mapping[str, TriageSummary] | None = None,
     ) -> list[str]:
-        """Attach alerts, add timeline entries and record the case snapshot in ONE
-        transaction (an alert storm makes many small batches). Returns the alert ids that
-        are not recorded yet; then nothing is written."""
+        """Attach alerts (with their triage), add timeline entries and record the case
+        snapshot in ONE transaction (an alert storm makes many small batches). Returns the
+        alert ids that are not recorded yet; then nothing is written."""
         now = datetime.now(UTC)
         async with self._writing() as session:
             if alert_ids:
@@ -158,6 +163,17 @@ class Repository:
                     .where(ALERTS.c.id.in_(alert_ids))
                     .values(case_id=case.id, updated_at=now)
                 )
+                if triages:
+                    await session.execute(
+                        update(ALERTS)
+                        .where(ALERTS.c.id == bindparam("alert_id"))
+                        .values(
+                            triage_score=bindparam("score"),
+                            triage_verdict=bindparam("verdict"),
+                            triage_reasons=bindparam("reasons"),
+                        ),
+                        [mapping.triage_params(alert_id, t) for alert_id, t in triages.items()],
+                    )
             if events:
                 await insert_missing(session, TIMELINE, [mapping.timeline_row(e) for e in events])
             await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)

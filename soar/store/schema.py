@@ -55,6 +55,9 @@ class AlertRow(Base):
     link: Mapped[str | None] = mapped_column(SafeText)
     case_id: Mapped[str | None] = mapped_column(String)
     raw: Mapped[Any] = mapped_column(JSON, nullable=True)
+    triage_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    triage_verdict: Mapped[str | None] = mapped_column(String, nullable=True)
+    triage_reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -8,6 +8,7 @@ from soar.alerts.models import AlertStatus, Severity
 from soar.approvals.models import ApprovalRequest
 from soar.cases.models import Case, CaseState, Resolution, TimelineEvent, UtcDatetime
 from soar.containment.models import ContainmentAction
+from soar.enrichment.models import TriageSummary
 
 
 class AlertSummary(BaseModel):
@@ -22,6 +23,7 @@ class AlertSummary(BaseModel):
     rule_name: str | None = None
     link: str | None = None
     case_id: str | None = None
+    triage: TriageSummary | None = None
 
 
 class CaseSummary(BaseModel):

@@ -6,6 +6,7 @@ from soar.alerts.models import Observable, ObservableRole, ObservableType, Sever
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
 from soar.cases.models import Case, CaseState, Resolution, TimelineKind
 from soar.containment.models import ActionState
+from soar.enrichment.models import TriageSummary, Verdict
 from soar.store.db import Store
 
 from . import factories
@@ -161,3 +162,18 @@ async def test_case_detail_has_alerts_observables_timeline_approvals_and_actions
 
 async def test_case_detail_of_an_unknown_case_is_none(store: Store) -> None:
     assert await store.get_case_detail("nope") is None
+
+
+async def test_a_batch_records_each_alerts_triage_with_it(store: Store) -> None:
+    first, second = factories.alert("a-1"), factories.alert("a-2")
+    await store.upsert_alert(first)
+    await store.upsert_alert(second)
+    triage = TriageSummary(score=85, verdict=Verdict.MALICIOUS, reasons=["listed C2", "VIP"])
+    missing = await store.record_case_changes(
+        factories.case(alert_count=2), [], [first.id, second.id], {first.id: triage}
+    )
+    assert missing == []
+    detail = await store.get_case_detail("case-1")
+    assert detail is not None
+    by_id = {a.id: a.triage for a in detail.alerts}
+    assert by_id == {first.id: triage, second.id: None}

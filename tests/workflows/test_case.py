@@ -315,3 +315,6 @@ async def test_the_case_starts_a_playbook_as_configured(
                 break
             await asyncio.sleep(0.2)
         assert notes == ["dry run: True, colour: blue"]
+        assert detail is not None
+        [attached] = detail.alerts
+        assert attached.triage is not None and attached.triage.reasons
