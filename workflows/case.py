@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -121,6 +123,7 @@ class CaseWorkflow:
         self._seen = set(input.seen_alert_ids)
         self._seen_commands = set(input.seen_command_ids)
         self._watchers: set[asyncio.Task[None]] = set()
+        self._cancelling: list[asyncio.Task[None]] = []
         self._slack = SlackOutbox(input.slack, input.slack_queue)
         window = timedelta(seconds=input.window_seconds)
         while True:
@@ -147,6 +150,7 @@ class CaseWorkflow:
         """End the case: record the commands that raced its end, leave unsent Slack posts
         to a delivery workflow, and hand alerts that arrived meanwhile to the next case."""
         self._over = True
+        await asyncio.gather(*self._cancelling)
         while self._commands or self._ended or self._slack.pending:
             if self._commands or self._ended:
                 await self._process()
@@ -367,6 +371,7 @@ class CaseWorkflow:
                 )
             case CaseCommandKind.CLOSE:
                 updates |= {"state": CaseState.CLOSED, "resolution": command.resolution}
+                self._cancel_playbooks()
                 kind = TimelineKind.STATE_CHANGED
                 resolution = command.resolution.value if command.resolution else "no resolution"
                 summary = f"Closed as {resolution}"
@@ -444,6 +449,19 @@ class CaseWorkflow:
             )
         else:
             self._ended.append(PlaybookEnded(child_id=child_id, playbook=name))
+
+    def _cancel_playbooks(self) -> None:
+        """Cancel the playbooks still running: a closed case asks nobody to decide."""
+        for child_id in self._state.running_playbooks:
+            handle = workflow.get_external_workflow_handle(child_id)
+            self._cancelling.append(asyncio.create_task(self._cancel(handle)))
+
+    @staticmethod
+    async def _cancel(handle: workflow.ExternalWorkflowHandle[Any]) -> None:
+        try:
+            await handle.cancel()
+        except FailureError as error:
+            workflow.logger.info("playbook %s already over: %s", handle.id, error)
 
     def _playbook_failures(self, ended: list[PlaybookEnded]) -> list[TimelineEvent]:
         """Forget the playbooks that ended (each once, whoever said so first); a failure

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+from temporalio.worker import Replayer
 
 from soar.alerts.models import (
     Alert,
@@ -29,6 +31,7 @@ from soar.approvals.models import (
     DECIDE_UPDATE,
     ApprovalRequest,
     ApprovalSettings,
+    ApprovalState,
     DecisionKind,
     DecisionRequest,
     decision_update_id,
@@ -45,6 +48,7 @@ from soar.settings import TemporalSettings
 from soar.store.db import Store
 from tests.conftest import make_settings
 from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
+from workflows.case import CaseWorkflow
 from workflows.sdk import spec_of
 from workflows.sdk.models import APPROVALS_QUERY
 
@@ -70,6 +74,17 @@ def alert(run: str, n: int, attacker: str, **extra: Any) -> Alert:
     item = parser(body | extra, ParseContext(source="generic"))[0]
     assert isinstance(item, Alert)
     return item
+
+
+async def replays(client: Client, workflow_id: str) -> int:
+    """Replay every run of a workflow id (continued-as-new runs included) against the
+    case workflow as it is now; returns how many runs replayed. Non-determinism fails."""
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    for run in runs:
+        history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
+        await replayer.replay_workflow(history)
+    return len(runs)
 
 
 async def settle(store: Store, keys: list[str], total: int, within: float = 60) -> dict[str, Any]:
@@ -122,6 +137,7 @@ async def test_case_continues_as_new_and_loses_nothing(
     handle = temporal_client.get_workflow_handle(case_workflow_id(f"ip:{attacker}"))
     case = await handle.query("case")
     assert case["alert_count"] == 160
+    assert await replays(temporal_client, case_workflow_id(f"ip:{attacker}")) >= 2
 
 
 async def test_commands_change_the_case_and_closing_opens_the_next(
@@ -268,6 +284,7 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
         assert "failed after the case moved on" in (failed[0].reason or "")
         state = await temporal_client.get_workflow_handle(case_workflow_id(key)).query("case")
         assert state["alert_count"] == 121
+        assert await replays(temporal_client, case_workflow_id(key)) >= 2
 
 
 async def wait_for_approvals(handle: WorkflowHandle[Any, Any]) -> list[ApprovalRequest]:
@@ -318,3 +335,52 @@ async def test_the_case_starts_a_playbook_as_configured(
         assert detail is not None
         [attached] = detail.alerts
         assert attached.triage is not None and attached.triage.reasons
+
+
+async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"close-{uuid.uuid4().hex[:8]}"),
+        approvals=ApprovalSettings(deciders=["alice"]),
+    )
+    attacker = f"45.94.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    key = f"ip:{attacker}"
+    item = make_alert(
+        source="sdk-test",
+        native_key=attacker,
+        title="Waiting for a decision",
+        rule=Rule(name="slow-break"),
+        severity=SeverityInfo(level=Level.HIGH),
+        time=datetime.now(UTC),
+        observables=[
+            Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
+        ],
+    )
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
+    async with worker:
+        await build_starter(temporal_client, settings).start(item)
+        case = (await settle(store, [key], 1))[key]
+        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
+        [request] = await wait_for_approvals(playbook)
+        close = CaseCommand(
+            id=f"close-{attacker}",
+            kind=CaseCommandKind.CLOSE,
+            actor="alice",
+            resolution=Resolution.BENIGN,
+            text="our own scanner",
+        )
+        await temporal_client.get_workflow_handle(case_workflow_id(key)).signal("command", close)
+        for _ in range(100):
+            stored = await store.get_approval(request.id)
+            if stored is not None and stored.state is ApprovalState.CANCELLED:
+                break
+            await asyncio.sleep(0.1)
+        assert stored is not None and stored.state is ApprovalState.CANCELLED
+        assert (await playbook.describe()).status is WorkflowExecutionStatus.CANCELED
+        detail = await store.get_case_detail(case.id)
+        assert detail is not None and detail.state is CaseState.CLOSED
+        summaries = [e.summary for e in detail.timeline]
+        assert "Playbook sdk_slow_break cancelled" in summaries
+        assert await replays(temporal_client, case_workflow_id(key)) == 1

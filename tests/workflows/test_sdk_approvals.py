@@ -257,3 +257,17 @@ async def test_with_nobody_configured_to_decide_the_case_goes_to_a_person(
     [handoff] = [e for e in run.timeline if e.kind == TimelineKind.HANDOFF]
     assert "nobody is configured to decide" in handoff.summary
     assert TimelineKind.ESCALATED in run.kinds()
+
+
+async def test_a_quorum_more_people_than_may_decide_is_handed_to_a_person(
+    gate: PlaybookHarness,
+) -> None:
+    run = await gate.run(
+        "sdk_gate",
+        alert(f"too-few-{key()}"),
+        dry_run=False,
+        options={"quorum": 3, "deciders": ["group:leads"]},
+    )
+    assert run.approvals == []
+    [handoff] = [e for e in run.timeline if e.kind == TimelineKind.HANDOFF]
+    assert "needs 3 approvals but only 2 people may decide on it" in handoff.summary

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from soar.approvals.models import ApprovalState, DecisionKind
 from soar.cases.models import Case, CaseCommandKind, CaseState, TimelineKind
@@ -18,7 +20,8 @@ from soar.testing.actuators import RecordingActuator
 from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.sdk_playbooks import FakeCase, FakeCaseInput, FakeCaseResult
 from tests.workflows.sdk_support import alert, harness
-from workflows.sdk import PlaybookInput
+from workflows.sdk import PlaybookInput, playbook_workflows
+from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.models import expiry_workflow_id
 
 ACTUATOR = RecordingActuator()
@@ -146,6 +149,12 @@ async def test_a_containment_with_a_time_to_live_is_reverted_when_it_expires(
     assert "its time-to-live is up" in (entry.reason or "")
     [stored] = [a for a in detail.actions if a.id == action.id]
     assert stored.state is ActionState.REVERTED
+    replayer = Replayer(
+        workflows=[ContainmentExpiryWorkflow, *playbook_workflows([steps.spec("sdk_gate")])],
+        data_converter=pydantic_data_converter,
+    )
+    await replayer.replay_workflow(await expiry.fetch_history())
+    await replayer.replay_workflow(await handle.fetch_history())
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,17 @@ class ApprovalStep:
             return ApprovalOutcome(
                 approval_id=None, state=ApprovalState.CANCELLED, detail=detail, command=command
             )
+        forbid_self = _first_set(self.input.forbid_self_approval, policy.forbid_self_approval)
+        able = [d for d in policy.deciders if not (forbid_self and d == self.input.requested_by)]
+        if len(able) < quorum:
+            detail = (
+                f"{action} {target} needs {quorum} approvals but only {len(able)} "
+                f"{'person' if len(able) == 1 else 'people'} may decide on it"
+            )
+            await self._recorder.handoff(detail, {"action": action, "target": target})
+            return ApprovalOutcome(
+                approval_id=None, state=ApprovalState.CANCELLED, detail=detail, command=command
+            )
         request = self._new_request(
             action,
             target,
@@ -84,9 +95,7 @@ class ApprovalStep:
             deciders=deciders or policy.deciders,
             quorum=quorum,
             expiry_seconds=expiry_seconds or self.input.expiry_seconds or policy.expiry_seconds,
-            forbid_self_approval=_first_set(
-                self.input.forbid_self_approval, policy.forbid_self_approval
-            ),
+            forbid_self_approval=forbid_self,
         )
         await self._announce(request, command)
         self._book.open(request, policy.deciders, command)

@@ -144,9 +144,20 @@ class ApprovalBook:
 
     def expire(self, approval_id: str, now: datetime) -> Entry:
         """Settle a request nobody decided in time as `expired`."""
+        return self._settle(approval_id, ApprovalState.EXPIRED, now)
+
+    def cancel_pending(self, now: datetime) -> list[Entry]:
+        """Settle every request still open as `cancelled` (the run is being cancelled)."""
+        return [
+            self._settle(approval_id, ApprovalState.CANCELLED, now)
+            for approval_id, entry in self._entries.items()
+            if entry.request.state is ApprovalState.PENDING
+        ]
+
+    def _settle(self, approval_id: str, state: ApprovalState, now: datetime) -> Entry:
         entry = self._entries[approval_id]
         entry.request = entry.request.model_copy(
-            update={"state": ApprovalState.EXPIRED, "settled_at": now, "settled_by": "system"}
+            update={"state": state, "settled_at": now, "settled_by": "system"}
         )
         return entry
 

@@ -9,6 +9,7 @@ in-flight decisions, finish.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from temporalio import workflow
@@ -60,6 +61,9 @@ class PlaybookWorkflow:
             )
         try:
             await spec.invoke(ctx)
+        except asyncio.CancelledError:
+            await self._cancelled(spec.name)
+            raise
         except Exception as error:
             await workflow.wait_condition(workflow.all_handlers_finished)
             await self._recorder.slack.drain()
@@ -83,6 +87,19 @@ class PlaybookWorkflow:
             approvals=self._book.requests(),
             actions=list(self._recorder.actions.values()),
         )
+
+    async def _cancelled(self, name: str) -> None:
+        """The run was cancelled (its case was closed): its open requests are cancelled
+        too, so nobody is asked to decide on a closed case, and the timeline says so."""
+        for entry in self._book.cancel_pending(workflow.now()):
+            await self._recorder.approval(entry.request)
+        await self._recorder.event(
+            TimelineKind.STATE_CHANGED,
+            f"Playbook {name} cancelled",
+            reason="its case was closed; its open approval requests are cancelled",
+            data={"playbook": name},
+        )
+        await self._recorder.slack.drain()
 
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, request: DecisionRequest) -> DecisionResult:
