@@ -84,6 +84,7 @@ async def request_containment(
             alert=alert,
             requested_by=requested_by,
             options=options or {},
+            slack=True,  # its approval request is posted for Slack's deciders to click
         ),
         id=workflow_id,
         task_queue=task_queue,

@@ -132,7 +132,12 @@ class Publisher:
         return CaseContext()
 
     async def reply(self, request: TimelineReplyRequest) -> SlackPost:
-        """Post new timeline entries as one reply in the case's thread, once."""
+        """Post new timeline entries as one reply in the case's thread, once.
+
+        A case workflow records its case before it shows it or starts a playbook, so a
+        case missing from the store is a playbook running on its own (one asked for from
+        Slack): it has no case message and never will, and its replies are skipped
+        rather than retried forever (which would hold back its approval message)."""
         rendered = timeline_reply(request.events, self.people)
         if rendered is None:
             return SlackPost(outcome="skipped")
@@ -143,6 +148,8 @@ class Publisher:
             if done is not None:
                 return SlackPost(outcome="unchanged", channel=done.channel, ts=done.ts)
             parent = await self.messages.get(case_key(request.case_id))
+            if parent is None and not await self._case_recorded(request.case_id):
+                return SlackPost(outcome="skipped")
             if parent is None:
                 raise CaseMessageMissing(f"case {request.case_id} has no Slack message yet")
             if not parent.posted:
@@ -159,6 +166,9 @@ class Publisher:
             ts = str(response["ts"])
             await self.messages.save(key, channel=parent.channel, ts=ts, version="1")
             return SlackPost(outcome="posted", channel=parent.channel, ts=ts)
+
+    async def _case_recorded(self, case_id: str) -> bool:
+        return await self.store.get_case_detail(case_id, alert_limit=0) is not None
 
     async def sync_approval(
         self, approval: ApprovalRequest, *, shown_at: tuple[str, str] | None = None

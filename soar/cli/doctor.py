@@ -7,12 +7,15 @@ import asyncio
 from dataclasses import dataclass
 
 import typer
+from aiohttp import ClientError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from slack_sdk.errors import SlackApiError
 from temporalio.client import Client
 
+from bot.clients import api_url, web_client
 from soar import search_attributes
 from soar.ingest.spool import Spool
 from soar.ingest.start_errors import describe
@@ -123,15 +126,58 @@ async def check_spool(settings: Settings) -> list[Check]:
     ]
 
 
-def check_slack(settings: Settings) -> Check:
-    if settings.slack_enabled:
-        mode = "Socket Mode" if settings.slack_app_token else "HTTP mode at /slack/events"
-        return Check("slack", OK, f"on ({mode})")
-    return Check("slack", OK, "off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set")
+async def check_slack(settings: Settings) -> list[Check]:
+    """Which Slack parts run (posting, HTTP events, Socket Mode), whether the bot token
+    works (`auth.test`), and whether there is a channel to post in."""
+    if settings.slack_bot_token is None:
+        detail = "off: SLACK_BOT_TOKEN not set (everything else runs without Slack)"
+        if settings.slack_signing_secret or settings.slack_app_token:
+            return [Check("slack", WARN, detail + "; the other Slack settings are ignored")]
+        return [Check("slack", OK, detail)]
+    transports = [
+        name
+        for name, on in (
+            ("HTTP at /slack/events", settings.slack_signing_secret is not None),
+            ("Socket Mode", settings.slack_app_token is not None),
+        )
+        if on
+    ]
+    checks = [
+        Check("slack", OK, f"on: posting, and taking clicks by {' and '.join(transports)}")
+        if transports
+        else Check(
+            "slack",
+            WARN,
+            "posting only: set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) "
+            "so that buttons and /soar reach the bot",
+        )
+    ]
+    checks.append(await _slack_token(settings))
+    slack = settings.slack
+    if not (slack.default_channel or slack.channels):
+        checks.append(
+            Check("slack channels", WARN, "none: set slack.default_channel or slack.channels")
+        )
+    return checks
+
+
+async def _slack_token(settings: Settings) -> Check:
+    client = web_client(settings, interactive=False)
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as error:
+        return Check("slack token", FAIL, f"refused by Slack: {error.response.get('error')}")
+    except (OSError, TimeoutError, ClientError) as error:
+        return Check("slack token", FAIL, f"Slack not reachable at {api_url(settings)}: {error}")
+    return Check("slack token", OK, f"works: {answer.get('user')} in {answer.get('team')}")
 
 
 async def _checks(settings: Settings) -> list[Check]:
-    return [*await check_temporal(settings), *await check_spool(settings), check_slack(settings)]
+    return [
+        *await check_temporal(settings),
+        *await check_spool(settings),
+        *await check_slack(settings),
+    ]
 
 
 def doctor() -> None:

@@ -145,9 +145,10 @@ async def test_a_deleted_case_message_is_posted_again(
 
 
 async def test_timeline_replies_go_to_the_thread_once(
-    activities: SlackActivities, fake_slack: FakeSlack
+    activities: SlackActivities, fake_slack: FakeSlack, store: Store
 ) -> None:
     snapshot = case()
+    await store.upsert_case(snapshot)
     events = [
         event(snapshot.id, TimelineKind.ALERT_ATTACHED, "Alert attached"),
         event(snapshot.id, TimelineKind.NOTE, "Called the owner"),
@@ -168,6 +169,20 @@ async def test_timeline_replies_go_to_the_thread_once(
     assert "Called the owner" in texts(message.blocks)
     alone = TimelineReplyRequest(case_id=snapshot.id, events=events[:1])
     assert (await activities.post_timeline_reply(alone)).outcome == "skipped"
+
+
+async def test_replies_of_a_case_never_recorded_are_skipped_not_retried(
+    activities: SlackActivities, fake_slack: FakeSlack
+) -> None:
+    """A playbook running on its own (as `/soar block-ip` starts one) has no case in the
+    store and so no case message will ever come: waiting for one would hold its Slack
+    outbox, and its approval message, forever."""
+    alone = f"slack-malicious_ip-{uuid.uuid4().hex[:20]}"
+    request = TimelineReplyRequest(
+        case_id=alone, events=[event(alone, TimelineKind.NOTE, "Enriched 45.83.64.1")]
+    )
+    assert (await activities.post_timeline_reply(request)).outcome == "skipped"
+    assert fake_slack.calls_to("chat.postMessage") == []
 
 
 async def test_rate_limit_becomes_a_retry_after_slacks_delay(
