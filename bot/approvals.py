@@ -1,4 +1,5 @@
-"""Approve and Deny: the buttons of an approval message and the deny-reason modal.
+"""Approve, Approve with reason and Deny: the buttons of an approval message and the
+modal that takes an optional reason.
 
 Each handler acknowledges first (Slack waits 3 seconds), then checks on the server
 that the person may decide, sends the `decide` Update, and shows the outcome: the
@@ -28,7 +29,7 @@ from bot.messages import already_settled
 from bot.mrkdwn import escape
 from bot.permissions import refusal
 from bot.settings import Permission
-from bot.views import deny_modal, input_value, metadata, read_metadata
+from bot.views import decision_modal, input_value, metadata, read_metadata
 from soar.approvals.audit import record_refusal
 from soar.approvals.models import ApprovalState, DecisionKind, DecisionRequest
 
@@ -43,32 +44,66 @@ def register(app: AsyncApp, bot: Bot) -> None:
         await ack()
         await decide(bot, client, Click.of(body, action), DecisionKind.APPROVE, None)
 
+    @app.action(ActionId.APPROVE_WITH_REASON)
+    async def approve_with_reason(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await ask_reason(bot, client, body, Click.of(body, action), DecisionKind.APPROVE)
+
     @app.action(ActionId.DENY)
     async def deny(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        click = Click.of(body, action)
-        approval = await bot.store.get_approval(click.value)
-        if approval is None or approval.state is not ApprovalState.PENDING:
-            await decide(bot, client, click, DecisionKind.DENY, None)
-            return
-        meta = metadata(approval_id=approval.id, channel=click.channel, ts=click.ts)
-        await client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, meta))
+        await ask_reason(bot, client, body, Click.of(body, action), DecisionKind.DENY)
 
-    @app.view(CallbackId.DENY_REASON)
-    async def deny_with_reason(
+    @app.view(CallbackId.APPROVE_REASON)
+    async def approved_with_reason(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        meta = read_metadata(view)
-        click = Click(
-            user=body["user"]["id"],
-            value=meta.get("approval_id") or "",
-            channel=meta.get("channel"),
-            ts=meta.get("ts"),
-        )
-        await decide(bot, client, click, DecisionKind.DENY, input_value(view, InputId.REASON))
+        await decide_from_modal(bot, client, body, view, DecisionKind.APPROVE)
+
+    @app.view(CallbackId.DENY_REASON)
+    async def denied_with_reason(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await decide_from_modal(bot, client, body, view, DecisionKind.DENY)
+
+
+async def ask_reason(
+    bot: Bot, client: AsyncWebClient, body: dict[str, Any], click: Click, kind: DecisionKind
+) -> None:
+    """Open the modal that takes an optional reason; a request no longer open is answered
+    at once (who settled it, and when)."""
+    approval = await bot.store.get_approval(click.value)
+    if approval is None or approval.state is not ApprovalState.PENDING:
+        await decide(bot, client, click, kind, None)
+        return
+    meta = metadata(approval_id=approval.id, channel=click.channel, ts=click.ts)
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=decision_modal(approval, kind, meta)
+    )
+
+
+async def decide_from_modal(
+    bot: Bot,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    kind: DecisionKind,
+) -> None:
+    """The decision a submitted reason modal carries."""
+    meta = read_metadata(view)
+    click = Click(
+        user=body["user"]["id"],
+        value=meta.get("approval_id") or "",
+        channel=meta.get("channel"),
+        ts=meta.get("ts"),
+    )
+    await decide(bot, client, click, kind, input_value(view, InputId.REASON))
 
 
 async def decide(

@@ -18,6 +18,7 @@ class ActionId(StrEnum):
     """Buttons and menus."""
 
     APPROVE = "approval.approve"
+    APPROVE_WITH_REASON = "approval.approve_with_reason"
     DENY = "approval.deny"
     CASE_NOTE = "case.note"
     CASE_ESCALATE = "case.escalate"
@@ -28,6 +29,7 @@ class ActionId(StrEnum):
 class CallbackId(StrEnum):
     """Modals and the message shortcut."""
 
+    APPROVE_REASON = "approval.approve_reason"
     DENY_REASON = "approval.deny_reason"
     CASE_NOTE = "case.note_modal"
     CASE_ESCALATE = "case.escalate_modal"

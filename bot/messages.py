@@ -236,6 +236,7 @@ def _decision_buttons(approval: ApprovalRequest, revision: str) -> Block:
         revision,
         [
             kit.button("Approve", ActionId.APPROVE, approval.id, style="primary", confirm=check),
+            kit.button("Approve with reason…", ActionId.APPROVE_WITH_REASON, approval.id),
             kit.button("Deny", ActionId.DENY, approval.id, style="danger"),
         ],
     )

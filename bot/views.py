@@ -95,14 +95,18 @@ def _text_input(
     )
 
 
-def deny_modal(approval: ApprovalRequest, meta: str) -> dict:
-    """Deny a request, with an optional reason."""
+def decision_modal(approval: ApprovalRequest, kind: DecisionKind, meta: str) -> dict:
+    """Approve or deny a request, with an optional reason; approving shows the blast
+    radius again, as the button's confirm dialog does."""
     what = f"{approval.action} {approval.target}"
+    verb = "Approve" if kind is DecisionKind.APPROVE else "Deny"
+    detail = approval.blast_radius if kind is DecisionKind.APPROVE else approval.reason
     body: list[Block] = [
-        kit.section(f"Deny *{oneline(what, 300)}*?\n{quoted(approval.reason, 1000)}"),
+        kit.section(f"{verb} *{oneline(what, 300)}*?\n{quoted(detail, 1000)}"),
         _text_input(InputId.REASON, "Reason (optional)", max_length=REASON_CHARS, optional=True),
     ]
-    return _modal(CallbackId.DENY_REASON, "Deny request", "Deny", body, meta)
+    callback = CallbackId.APPROVE_REASON if kind is DecisionKind.APPROVE else CallbackId.DENY_REASON
+    return _modal(callback, f"{verb} request", verb, body, meta)
 
 
 def note_modal(case_title: str, meta: str) -> dict:

@@ -109,8 +109,8 @@ async def test_approval_message_is_posted_with_its_buttons(
     _, approval, post = await request_posted(harness, slack_settings, store)
     assert (post.outcome, post.channel) == ("posted", HIGH_CHANNEL)
     message = fake_slack.messages[(HIGH_CHANNEL, post.ts or "")]
-    approve, deny = buttons(message.blocks)
-    assert approve["value"] == deny["value"] == approval.id
+    approve, with_reason, deny = buttons(message.blocks)
+    assert approve["value"] == with_reason["value"] == deny["value"] == approval.id
     assert "confirm" in approve
     assert "<@UALICE01>, <@UBOB0001>" in texts(message.blocks)
     again = await SlackActivities.from_settings(slack_settings, store).post_approval_message(
@@ -199,6 +199,35 @@ async def test_deny_asks_for_a_reason_and_stops_the_playbook(
     run = await harness.finish(handle)
     assert run.actions == []
     assert run.approvals[0].state is ApprovalState.DENIED
+
+
+async def test_approve_with_reason_records_the_reason_with_the_decision(
+    harness: PlaybookHarness,
+    slack_settings: Settings,
+    store: Store,
+    fake_slack: FakeSlack,
+    slack: SignedSlack,
+) -> None:
+    handle, approval, post = await request_posted(harness, slack_settings, store)
+    await slack.click(
+        ActionId.APPROVE_WITH_REASON,
+        approval.id,
+        user=ALICE,
+        channel=post.channel or "",
+        ts=post.ts or "",
+    )
+    await fake_slack.wait_for("views.open")
+    view = fake_slack.opened[-1]
+    assert view["callback_id"] == CallbackId.APPROVE_REASON
+    assert approval.blast_radius in texts(view["blocks"])
+    await slack.submit(view, {"reason": text_input("confirmed C2 <@U0X>")}, user=ALICE)
+
+    updated = await fake_slack.wait_for("chat.update", lambda a: a["ts"] == post.ts)
+    assert "Approved by <@UALICE01>" in texts(updated["blocks"])
+    run = await harness.finish(handle)
+    [decision] = run.approvals[0].decisions
+    assert (decision.user, decision.reason) == ("alice", "confirmed C2 <@U0X>")
+    assert run.approvals[0].state is ApprovalState.APPROVED
 
 
 async def test_expired_request_is_shown_as_expired(

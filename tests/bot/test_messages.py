@@ -16,7 +16,7 @@ from bot.messages import approval_message, case_message, escalation_message, tim
 from bot.mrkdwn import TRUNCATION_MARK, escape, link
 from bot.people import People
 from bot.settings import SlackSettings
-from bot.views import add_to_case_modal, deny_modal, home_view, metadata
+from bot.views import add_to_case_modal, decision_modal, home_view, metadata
 from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Rule, Severity
 from soar.alerts.models import SeverityInfo as Level
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
@@ -196,16 +196,20 @@ def test_pending_approval_has_buttons_with_a_reference_and_a_confirmation() -> N
     assert "1 of 2 approvals" in shown
     assert f"<!date^{int(request.expires_at.timestamp())}^" in shown
     assert "<@UALICE01>, <@UBOB0001>" in shown
-    approve, deny = buttons(rendered.blocks)
-    assert (approve["action_id"], deny["action_id"]) == (ActionId.APPROVE, ActionId.DENY)
-    assert approve["value"] == deny["value"] == request.id
+    approve, with_reason, deny = buttons(rendered.blocks)
+    assert [b["action_id"] for b in (approve, with_reason, deny)] == [
+        ActionId.APPROVE,
+        ActionId.APPROVE_WITH_REASON,
+        ActionId.DENY,
+    ]
+    assert approve["value"] == with_reason["value"] == deny["value"] == request.id
     assert approve["confirm"]["title"]["text"] == "Approve this action?"
     actions = next(b for b in rendered.blocks if b["type"] == "actions")
     assert actions["block_id"].startswith("approval.actions/v1/")
 
 
 def test_harmless_actions_need_no_confirmation() -> None:
-    approve, _ = buttons(approval_message(approval(action="notify"), LINKS, PEOPLE).blocks)
+    approve, *_ = buttons(approval_message(approval(action="notify"), LINKS, PEOPLE).blocks)
     assert "confirm" not in approve
 
 
@@ -322,7 +326,9 @@ def test_escalation_notice_escapes_the_reason() -> None:
 
 def test_modals_and_home_stay_within_limits_and_escape() -> None:
     request = approval(reason=HOSTILE, target=HOSTILE)
-    deny = deny_modal(request, metadata(approval_id=request.id, channel="C1", ts="1.2"))
+    deny = decision_modal(
+        request, DecisionKind.DENY, metadata(approval_id=request.id, channel="C1", ts="1.2")
+    )
     assert len(deny["blocks"]) <= 100
     assert_inert(deny["blocks"])
     summaries = [
