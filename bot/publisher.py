@@ -10,6 +10,7 @@ never a second post, and a change older than what is shown is dropped.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -210,13 +211,10 @@ class Publisher:
         channel = self.settings.escalation_channel
         if not channel:
             return SlackPost(outcome="skipped")
-        key = f"escalation:{notice.id}"
-        async with self.pacer.lock(key):
-            done = await self.messages.get(key)
-            if done is not None:
-                return SlackPost(outcome="unchanged", channel=done.channel, ts=done.ts)
+
+        async def render() -> Rendered:
             case = await self.store.get_case_detail(notice.case_id, alert_limit=0)
-            rendered = escalation_message(
+            return escalation_message(
                 case,
                 notice.case_id,
                 notice.actor,
@@ -226,7 +224,8 @@ class Publisher:
                 self.links,
                 permalink=await self._case_permalink(notice.case_id),
             )
-            return await self._post_new(key, channel, rendered, "1", None, urgent=True)
+
+        return await self._post_once(f"escalation:{notice.id}", channel, render)
 
     async def notify_person(self, notice: PersonNotice) -> SlackPost:
         """Send a playbook's message to a person (direct message) or a channel, once.
@@ -236,14 +235,22 @@ class Publisher:
         )
         if recipient is None:
             return SlackPost(outcome="skipped")
-        key = f"notice:{notice.id}"
+
+        async def render() -> Rendered:
+            permalink = await self._case_permalink(notice.case_id)
+            return person_notice(notice.text, notice.case_id, self.links, permalink)
+
+        return await self._post_once(f"notice:{notice.id}", recipient, render)
+
+    async def _post_once(
+        self, key: str, channel: str, render: Callable[[], Awaitable[Rendered]]
+    ) -> SlackPost:
+        """Post the message `render` makes under `key`, unless it is posted already."""
         async with self.pacer.lock(key):
             done = await self.messages.get(key)
             if done is not None:
                 return SlackPost(outcome="unchanged", channel=done.channel, ts=done.ts)
-            permalink = await self._case_permalink(notice.case_id)
-            rendered = person_notice(notice.text, notice.case_id, self.links, permalink)
-            return await self._post_new(key, recipient, rendered, "1", None, urgent=True)
+            return await self._post_new(key, channel, await render(), "1", None, urgent=True)
 
     async def _case_permalink(self, case_id: str) -> str | None:
         row = await self.messages.get(case_key(case_id))

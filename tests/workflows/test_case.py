@@ -76,6 +76,27 @@ def alert(run: str, n: int, attacker: str, **extra: Any) -> Alert:
     return item
 
 
+def sdk_alert(attacker: str, rule: str, n: int = 0) -> Alert:
+    """A high alert from the SDK test source about `attacker`, for the SDK playbooks whose
+    trigger is `rule`."""
+    return make_alert(
+        source="sdk-test",
+        native_key=f"{attacker}-{n}",
+        title=f"SDK test: {rule}",
+        rule=Rule(name=rule),
+        severity=SeverityInfo(level=Level.HIGH),
+        time=datetime.now(UTC),
+        observables=[
+            Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
+        ],
+    )
+
+
+def new_attacker(second_octet: int) -> str:
+    """A public-looking address of its own for one test (data only: never contacted)."""
+    return f"45.{second_octet}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+
+
 async def replays(client: Client, workflow_id: str) -> int:
     """Replay every run of a workflow id (continued-as-new runs included) against the
     case workflow as it is now; returns how many runs replayed. Non-determinism fails."""
@@ -119,7 +140,7 @@ async def test_case_continues_as_new_and_loses_nothing(
     starter: AlertStarter, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
-    attacker = f"45.99.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    attacker = new_attacker(99)
     for batch in range(4):
         await asyncio.gather(
             *(starter.start(alert(run, batch * 40 + n, attacker)) for n in range(40))
@@ -144,7 +165,7 @@ async def test_commands_change_the_case_and_closing_opens_the_next(
     starter: AlertStarter, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
-    attacker = f"45.98.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    attacker = new_attacker(98)
     key = f"ip:{attacker}"
     await starter.start(alert(run, 0, attacker))
     first = (await settle(store, [key], 1))[key]
@@ -192,26 +213,13 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
     settings = make_settings(
         tmp_path, temporal=TemporalSettings(task_queue=f"broken-{uuid.uuid4().hex[:8]}")
     )
-    attacker = f"45.97.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    attacker = new_attacker(97)
     key = f"ip:{attacker}"
-
-    def sdk_alert(n: int) -> Alert:
-        return make_alert(
-            source="sdk-test",
-            native_key=f"{attacker}-{n}",
-            title="Something broke",
-            rule=Rule(name="broken"),
-            severity=SeverityInfo(level=Level.HIGH),
-            time=datetime.now(UTC),
-            observables=[
-                Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
-            ],
-        )
 
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_broken)])
     async with worker:
         starter = build_starter(temporal_client, settings)
-        await starter.start(sdk_alert(0))
+        await starter.start(sdk_alert(attacker, "broken"))
         for _ in range(150):
             case = (await settle(store, [key], 1)).get(key)
             detail = await store.get_case_detail(case.id) if case else None
@@ -222,7 +230,7 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
         failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
         assert len(failed) == 1
         assert "the playbook has a bug" in (failed[0].reason or "")
-        await starter.start(sdk_alert(1))
+        await starter.start(sdk_alert(attacker, "broken", 1))
         after = (await settle(store, [key], 2))[key]
         assert (after.id, after.alert_count) == (case.id, 2)
 
@@ -236,31 +244,23 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
         correlation=CorrelationSettings(case_history_limit=150),
         approvals=ApprovalSettings(deciders=["alice"]),
     )
-    attacker = f"45.96.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    attacker = new_attacker(96)
     key = f"ip:{attacker}"
-
-    def sdk_alert(n: int) -> Alert:
-        return make_alert(
-            source="sdk-test",
-            native_key=f"{attacker}-{n}",
-            title="Slowly breaking",
-            rule=Rule(name="slow-break"),
-            severity=SeverityInfo(level=Level.HIGH),
-            time=datetime.now(UTC),
-            observables=[
-                Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
-            ],
-        )
 
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
     async with worker:
         starter = build_starter(temporal_client, settings)
-        await starter.start(sdk_alert(0))
+        await starter.start(sdk_alert(attacker, "slow-break"))
         case = (await settle(store, [key], 1))[key]
         playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
         [request] = await wait_for_approvals(playbook)
         for batch in range(3):
-            await asyncio.gather(*(starter.start(sdk_alert(1 + batch * 40 + n)) for n in range(40)))
+            await asyncio.gather(
+                *(
+                    starter.start(sdk_alert(attacker, "slow-break", 1 + batch * 40 + n))
+                    for n in range(40)
+                )
+            )
             await settle(store, [key], 1 + (batch + 1) * 40)
         runs = [
             w
@@ -308,18 +308,8 @@ async def test_the_case_starts_a_playbook_as_configured(
         temporal=TemporalSettings(task_queue=f"configured-{uuid.uuid4().hex[:8]}"),
         playbooks={"sdk_configured": PlaybookSettings(dry_run=True, options={"colour": "blue"})},
     )
-    attacker = f"45.95.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
-    item = make_alert(
-        source="sdk-test",
-        native_key=attacker,
-        title="Configured",
-        rule=Rule(name="configured"),
-        severity=SeverityInfo(level=Level.HIGH),
-        time=datetime.now(UTC),
-        observables=[
-            Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
-        ],
-    )
+    attacker = new_attacker(95)
+    item = sdk_alert(attacker, "configured")
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_configured)])
     async with worker:
         await build_starter(temporal_client, settings).start(item)
@@ -345,19 +335,9 @@ async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
         temporal=TemporalSettings(task_queue=f"close-{uuid.uuid4().hex[:8]}"),
         approvals=ApprovalSettings(deciders=["alice"]),
     )
-    attacker = f"45.94.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    attacker = new_attacker(94)
     key = f"ip:{attacker}"
-    item = make_alert(
-        source="sdk-test",
-        native_key=attacker,
-        title="Waiting for a decision",
-        rule=Rule(name="slow-break"),
-        severity=SeverityInfo(level=Level.HIGH),
-        time=datetime.now(UTC),
-        observables=[
-            Observable(type=ObservableType.IP, value=attacker, role=ObservableRole.SOURCE)
-        ],
-    )
+    item = sdk_alert(attacker, "slow-break")
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
     async with worker:
         await build_starter(temporal_client, settings).start(item)
