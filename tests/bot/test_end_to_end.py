@@ -222,3 +222,23 @@ async def test_isolating_a_host_tells_its_owner_directly(
     told = await posted(fake_slack, BOB, "fin-laptop-07 was isolated")
     assert title in texts(told.blocks)
     assert actuator.calls[0].command.action is ContainmentVerb.CONTAIN
+
+
+async def test_a_slack_outage_delays_the_case_message_and_loses_nothing(
+    slack: SignedSlack, fake_slack: FakeSlack, slack_worker: Worker
+) -> None:
+    fake_slack.fail("chat.postMessage", "internal_error", times=2)
+    fake_slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    marker = uuid.uuid4().hex[:8]
+    await send_alert(
+        slack.http,
+        {"id": marker, "title": f"{marker} beacon", "severity": "low", "host": "ws-1"},
+    )
+    message = await posted(fake_slack, DEFAULT_CHANNEL, marker)
+    statuses = [
+        (c.status, c.response.get("error"))
+        for c in fake_slack.calls
+        if c.method == "chat.postMessage"
+    ]
+    assert statuses[:3] == [(200, "internal_error"), (200, "internal_error"), (429, "ratelimited")]
+    assert [m for m in fake_slack.messages.values() if marker in texts(m.blocks)] == [message]
