@@ -51,6 +51,14 @@ class TemporalSettings(BaseModel):
     )
     rpc_timeout_seconds: float = 5.0
 
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> TemporalSettings:
+        """A client certificate without its key (or the reverse) is a mistake, not a wish
+        to connect in plaintext."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("temporal.tls_cert and temporal.tls_key must be set together")
+        return self
+
     @property
     def embedded(self) -> bool:
         return self.address is None

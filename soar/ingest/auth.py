@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Mapping
 
@@ -72,6 +73,8 @@ def _check_hmac(headers: Mapping[str, str], body: bytes, auth: SourceAuth, now: 
             seconds = float(stamp)
         except ValueError as error:
             raise AuthError(f"timestamp header {auth.timestamp_header} is not a number") from error
+        if not math.isfinite(seconds):  # NaN compares false, so it would pass the window
+            raise AuthError(f"timestamp header {auth.timestamp_header} is not a number")
         if seconds > 1e11:
             seconds /= 1000
         if abs(now - seconds) > auth.max_skew_seconds:

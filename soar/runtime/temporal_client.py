@@ -9,13 +9,17 @@ from soar.settings import TemporalSettings
 
 
 def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
-    """mTLS from cert/key files, plain TLS for an API key (Temporal Cloud), else none."""
+    """mTLS from cert/key files; TLS against a private CA when only `tls_ca` is set; plain
+    TLS for an API key (Temporal Cloud); else none."""
+    ca = settings.tls_ca.read_bytes() if settings.tls_ca else None
     if settings.tls_cert and settings.tls_key:
         return TLSConfig(
             client_cert=settings.tls_cert.read_bytes(),
             client_private_key=settings.tls_key.read_bytes(),
-            server_root_ca_cert=settings.tls_ca.read_bytes() if settings.tls_ca else None,
+            server_root_ca_cert=ca,
         )
+    if ca is not None:
+        return TLSConfig(server_root_ca_cert=ca)
     return settings.api_key is not None
 
 

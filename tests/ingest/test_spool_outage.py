@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from soar.runtime.services import build_services
 from soar.runtime.temporal_client import connect
 from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.runtime.worker import build_worker
-from soar.settings import TemporalSettings
+from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
 from tests.conftest import bearer, free_port, make_settings, unique
 
@@ -86,12 +87,13 @@ async def test_alerts_survive_an_outage_and_reach_temporal_once(tmp_path: Path) 
             assert forwarder.forwarded == len(payloads) - 1
 
             for accepted in queued:
-                runs = [
-                    w
-                    async for w in client.list_workflows(
-                        f"WorkflowId = '{accepted['workflow_id']}'"
-                    )
-                ]
+                await client.get_workflow_handle(accepted["workflow_id"]).describe()
+                query = f"WorkflowId = '{accepted['workflow_id']}'"
+                for _ in range(50):
+                    runs = [w async for w in client.list_workflows(query)]
+                    if runs:
+                        break
+                    await asyncio.sleep(0.1)
                 assert len(runs) == 1, accepted
             again = await api.post("/webhooks/generic", json=payloads[5], headers=bearer())
             assert again.json()["accepted"][0] == {
@@ -125,3 +127,137 @@ async def test_spool_survives_a_restart_in_order(tmp_path: Path) -> None:
     assert reopened.depth == 4
     assert json.loads((await reopened.head(1))[0].alert.model_dump_json())["title"] == "Alert 1"
     reopened.close()
+
+
+class ApiProcess:
+    """What one `soar api` process holds, built the way `soar.runtime.stack` builds it: a
+    lazy Temporal client, the services on the spool file, the app, and the forwarder
+    running as a task. `close` drops all of it, as a process exit would."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    async def open(self) -> ApiProcess:
+        self.client = await connect(self.settings.temporal, lazy=True)
+        self.services = build_services(self.client, self.settings, self.store)
+        transport = httpx.ASGITransport(app=create_app(self.services))
+        self.http = httpx.AsyncClient(transport=transport, base_url="http://soar.test")
+        self.forwarder = Forwarder(
+            self.services.spool, self.services.submitter.starter, idle_seconds=0.1, max_backoff=1
+        )
+        self.task = asyncio.create_task(self.forwarder.run())
+        return self
+
+    async def post(self, body: dict[str, object]) -> dict[str, object]:
+        """POST one alert to the generic webhook; its `accepted` entry."""
+        answer = await self.http.post("/webhooks/generic", json=body, headers=bearer())
+        assert answer.status_code == 202, answer.text
+        (accepted,) = answer.json()["accepted"]
+        return accepted
+
+    async def close(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.http.aclose()
+        self.services.spool.close()
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+    """Poll `predicate` until it holds; fail naming `what` after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+async def test_outage_and_restart_with_a_full_spool_start_each_alert_once_in_order(
+    tmp_path: Path,
+) -> None:
+    """The forwarder runs before Temporal goes down and keeps trying the oldest entry
+    while it is down, losing and reordering nothing; the API process is then closed and
+    built again on the same spool with Temporal still down, and alerts posted after the
+    restart queue behind the old ones. When Temporal is back, each queued alert gets
+    exactly one workflow, started in spool order."""
+    port = free_port()
+    server = EmbeddedTemporal(db_file=tmp_path / "temporal.sqlite3", port=port, ui_port=None)
+    queue = f"outage-order-{unique()}"
+    settings = make_settings(
+        tmp_path, temporal=TemporalSettings(port=port, task_queue=queue, rpc_timeout_seconds=1.0)
+    )
+    store = Store(settings.resolved_database_url())
+    await store.migrate()
+    await server.start()
+    payloads = alerts(12)
+    first: ApiProcess | None = None
+    second: ApiProcess | None = None
+    try:
+        first = await ApiProcess(settings, store).open()
+        before = await first.post(payloads[0])
+        assert (before["queued"], before["duplicate"]) == (False, False)
+
+        await server.stop()
+        queued = [await first.post(body) for body in payloads[1:8]]
+        assert all(a["queued"] for a in queued), queued
+        spool = first.services.spool
+
+        async def head_tried(times: int) -> bool:
+            head = await spool.head(1)
+            return bool(head) and head[0].attempts >= times
+
+        await until(lambda: head_tried(1), 30, "the forwarder to try the oldest entry")
+        assert [e.alert.id for e in await spool.head(100)] == [a["alert_id"] for a in queued]
+        assert first.forwarder.forwarded == first.forwarder.parked == 0
+        assert not first.task.done()
+        await first.close()
+
+        second = await ApiProcess(settings, store).open()
+        spool = second.services.spool
+        assert spool.depth == len(queued)
+        after_restart = [await second.post(body) for body in payloads[8:]]
+        assert all(a["queued"] for a in after_restart), after_restart
+        queued += after_restart
+        await until(lambda: head_tried(2), 30, "the restarted forwarder to try again")
+        assert [e.alert.id for e in await spool.head(100)] == [a["alert_id"] for a in queued]
+        assert spool.count_parked() == 0
+
+        await server.start()
+
+        async def drained() -> bool:
+            return spool.refresh_depth() == 0
+
+        await until(drained, 30, "the spool to drain")
+        assert second.forwarder.forwarded == len(queued)
+        assert second.forwarder.parked == spool.count_parked() == 0
+
+        client = second.client
+        expected = [a["workflow_id"] for a in [before, *queued]]
+        listed: list[str] = []
+
+        async def all_listed() -> bool:
+            """Visibility is written asynchronously: wait until it shows every workflow."""
+            nonlocal listed
+            listed = [w.id async for w in client.list_workflows(f"TaskQueue = '{queue}'")]
+            return set(listed) >= set(expected)
+
+        await until(all_listed, 30, "every alert workflow to be listed")
+        assert sorted(listed) == sorted(expected), "a workflow missing, extra or started twice"
+        starts = [
+            (await client.get_workflow_handle(workflow_id).describe()).start_time
+            for workflow_id in expected
+        ]
+        assert starts == sorted(starts), "workflows started out of spool order"
+        assert len(set(starts)) == len(starts), "two starts at the same instant: order unproven"
+
+        again = await second.post(payloads[3])
+        assert (again["workflow_id"], again["duplicate"], again["queued"]) == (
+            queued[2]["workflow_id"],
+            True,
+            False,
+        )
+    finally:
+        for process in (first, second):
+            if process is not None and not process.task.done():
+                await process.close()
+        await server.stop()
+        await store.close()
