@@ -39,18 +39,21 @@ from .support import (
 
 PIPELINE = 30.0
 """Seconds for an alert to travel webhook → triage → case → playbook → Slack."""
-INVENTORY = """
-hosts:
-  fin-laptop-07: {owner: bob, criticality: medium}
-"""
 
 
 @pytest.fixture
-def slack_settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
+def laptop() -> str:
+    """A host name of the test's own: a case is per host, and a case another test opened
+    (on a task queue no worker serves any more) must not take this test's alert."""
+    return f"fin-laptop-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def slack_settings(tmp_path: Path, fake_slack: FakeSlack, laptop: str) -> Settings:
     """The bot's settings on a task queue of the test's own, with an inventory in which
     bob owns a laptop."""
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(INVENTORY)
+    inventory.write_text(f"hosts:\n  {laptop}: {{owner: bob, criticality: medium}}\n")
     queue = TemporalSettings(task_queue=f"soar-e2e-{uuid.uuid4().hex[:12]}", rpc_timeout_seconds=2)
     return bot_settings(tmp_path, fake_slack, temporal=queue, inventory_file=inventory)
 
@@ -208,18 +211,19 @@ async def test_isolating_a_host_tells_its_owner_directly(
     fake_slack: FakeSlack,
     slack_worker: Worker,
     actuator: RecordingActuator,
+    laptop: str,
 ) -> None:
-    title = f"Ransomware behaviour on fin-laptop-07 {uuid.uuid4().hex[:8]}"
+    title = f"Ransomware behaviour on {laptop}"
     await send_alert(
         slack.http,
-        {"id": uuid.uuid4().hex, "title": title, "severity": "critical", "host": "fin-laptop-07"},
+        {"id": uuid.uuid4().hex, "title": title, "severity": "critical", "host": laptop},
     )
     request = await posted(fake_slack, CRITICAL_CHANNEL, "Approve", "isolate")
     [approval_id] = approve_buttons(request)
     await slack.click(
         ActionId.APPROVE, approval_id, user=ALICE, channel=request.channel, ts=request.ts
     )
-    told = await posted(fake_slack, BOB, "fin-laptop-07 was isolated")
+    told = await posted(fake_slack, BOB, f"{laptop} was isolated")
     assert title in texts(told.blocks)
     assert actuator.calls[0].command.action is ContainmentVerb.CONTAIN
 
@@ -232,7 +236,7 @@ async def test_a_slack_outage_delays_the_case_message_and_loses_nothing(
     marker = uuid.uuid4().hex[:8]
     await send_alert(
         slack.http,
-        {"id": marker, "title": f"{marker} beacon", "severity": "low", "host": "ws-1"},
+        {"id": marker, "title": f"{marker} beacon", "severity": "low", "host": f"ws-{marker}"},
     )
     message = await posted(fake_slack, DEFAULT_CHANNEL, marker)
     statuses = [
