@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         MATCH_PLAYBOOKS,
         PLAYBOOK_ENDED_SIGNAL,
         AttachAlert,
+        CorrelationActivities,
         MatchRequest,
         PlaybookEnded,
         PlaybookLaunch,
@@ -130,6 +131,7 @@ class CaseWorkflow:
             try:
                 await workflow.wait_condition(self._has_news, timeout=window)
             except TimeoutError:
+                await self._forget_vanished_playbooks()
                 if not (self._state.running_playbooks or self._has_news()):
                     await self._end_quiet()
                     break
@@ -449,6 +451,20 @@ class CaseWorkflow:
             )
         else:
             self._ended.append(PlaybookEnded(child_id=child_id, playbook=name))
+
+    async def _forget_vanished_playbooks(self) -> None:
+        """Stop waiting for playbooks that ended without saying so (terminated by hand)."""
+        if not self._state.running_playbooks:
+            return
+        running = await workflow.execute_local_activity_method(
+            CorrelationActivities.still_running,
+            list(self._state.running_playbooks),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+        )
+        for child_id in list(self._state.running_playbooks):
+            if child_id not in running:
+                del self._state.running_playbooks[child_id]
 
     def _cancel_playbooks(self) -> None:
         """Cancel the playbooks still running: a closed case asks nobody to decide."""

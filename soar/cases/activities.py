@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Alert
 from soar.cases.correlation import CorrelationSettings, case_workflow_id, correlation_key
@@ -138,5 +140,21 @@ class CorrelationActivities:
         )
         return CaseRef(workflow_id=workflow_id, correlation_key=key)
 
+    @activity.defn(name="cases.still_running")
+    async def still_running(self, workflow_ids: list[str]) -> list[str]:
+        """Those of the workflows that are still running (a playbook terminated or timed
+        out by hand never says that it ended)."""
+        running: list[str] = []
+        for workflow_id in workflow_ids:
+            try:
+                described = await activity.client().get_workflow_handle(workflow_id).describe()
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                continue
+            if described.status is WorkflowExecutionStatus.RUNNING:
+                running.append(workflow_id)
+        return running
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.correlate]
+        return [self.correlate, self.still_running]

@@ -37,7 +37,7 @@ from soar.approvals.models import (
     decision_update_id,
 )
 from soar.cases.activities import PlaybookSettings
-from soar.cases.correlation import CorrelationSettings, case_workflow_id
+from soar.cases.correlation import CorrelationRule, CorrelationSettings, case_workflow_id
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.ingest.parsers import get_parser
 from soar.ingest.parsers.base import ParseContext
@@ -364,3 +364,43 @@ async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
         summaries = [e.summary for e in detail.timeline]
         assert "Playbook sdk_slow_break cancelled" in summaries
         assert await replays(temporal_client, case_workflow_id(key)) == 1
+
+
+async def test_a_playbook_terminated_by_hand_does_not_keep_its_case_open(
+    temporal_client: Client, store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"vanish-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(
+            case_history_limit=150, default=CorrelationRule(window_seconds=3)
+        ),
+        approvals=ApprovalSettings(deciders=["alice"]),
+    )
+    attacker = new_attacker(93)
+    key = f"ip:{attacker}"
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
+    async with worker:
+        starter = build_starter(temporal_client, settings)
+        await starter.start(sdk_alert(attacker, "slow-break"))
+        case = (await settle(store, [key], 1))[key]
+        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
+        await wait_for_approvals(playbook)
+        await asyncio.gather(
+            *(starter.start(sdk_alert(attacker, "slow-break", 1 + n)) for n in range(120))
+        )
+        await settle(store, [key], 121)
+        runs = [
+            w
+            async for w in temporal_client.list_workflows(f"WorkflowId = '{case_workflow_id(key)}'")
+        ]
+        assert len(runs) >= 2, "the case should have continued as new"
+        await playbook.terminate("an operator stopped it")
+
+        case_handle = temporal_client.get_workflow_handle(case_workflow_id(key))
+        async with asyncio.timeout(30):
+            ended = await case_handle.result()
+        assert ended["alert_count"] == 121
+        detail = await store.get_case_detail(case.id)
+        assert detail is not None
+        assert detail.timeline[-1].summary.startswith("No new alerts for the correlation window")
