@@ -358,7 +358,13 @@ async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
                 break
             await asyncio.sleep(0.1)
         assert stored is not None and stored.state is ApprovalState.CANCELLED
-        assert (await playbook.describe()).status is WorkflowExecutionStatus.CANCELED
+        status = (await playbook.describe()).status
+        for _ in range(100):
+            if status is not WorkflowExecutionStatus.RUNNING:
+                break
+            await asyncio.sleep(0.1)
+            status = (await playbook.describe()).status
+        assert status is WorkflowExecutionStatus.CANCELED
         detail = await store.get_case_detail(case.id)
         assert detail is not None and detail.state is CaseState.CLOSED
         summaries = [e.summary for e in detail.timeline]
