@@ -67,27 +67,62 @@ class SlackItem(BaseModel):
     person: PersonNotice | None = None
 
 
+class _Lane:
+    """One queue of posts, sent in order by a task of its own."""
+
+    def __init__(self) -> None:
+        self.queue: list[SlackItem] = []
+        self.in_flight: list[SlackItem] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    def queued(self) -> list[SlackItem]:
+        return [*self.in_flight, *self.queue]
+
+    def wake(self) -> None:
+        if self.sender is None:
+            self.sender = asyncio.create_task(self._send_all())
+
+    async def _send_all(self) -> None:
+        try:
+            while self.queue:
+                item = self.queue.pop(0)
+                self.in_flight = [item]
+                await _send(item)
+                self.in_flight = []
+        finally:
+            self.sender = None
+
+
 class SlackOutbox:
-    """The Slack posts of one workflow run; see the module docstring."""
+    """The Slack posts of one workflow run; see the module docstring.
+
+    Two lanes, each in order: the case's thread (its message and the timeline replies,
+    which Slack paces at about one post a second per channel) and the posts people act
+    on (approval requests, escalations, direct notices), so a busy thread never holds
+    up a request for a decision.
+    """
 
     def __init__(self, enabled: bool, queued: list[SlackItem] | None = None) -> None:
         self.enabled = enabled
-        self._queue: list[SlackItem] = list(queued or [])
-        self._in_flight: list[SlackItem] = []
+        self._thread = _Lane()
+        self._urgent = _Lane()
         self._hand_offs = 0
-        self._sender: asyncio.Task[None] | None = None
-        if self._queue:
-            self._wake()
+        for item in queued or []:
+            self._lane(item).queue.append(item)
+        for lane in (self._thread, self._urgent):
+            if lane.queue:
+                lane.wake()
 
     def case_message(self, request: CaseMessageRequest) -> None:
         """Show the case as it is now; replaces a snapshot of it still waiting."""
-        for index, item in enumerate(self._queue):
-            if item.kind == "case" and item.case is not None:
+        queue = self._thread.queue
+        for index, item in enumerate(queue):
+            if item.case is not None:
                 if request.alert is None and item.case.alert is not None:
                     request = request.model_copy(
                         update={"alert": item.case.alert, "triage": item.case.triage}
                     )
-                self._queue[index] = SlackItem(kind="case", case=request)
+                queue[index] = SlackItem(kind="case", case=request)
                 return
         self._push(SlackItem(kind="case", case=request))
 
@@ -95,7 +130,8 @@ class SlackOutbox:
         """Post timeline entries in the case's thread; joins a reply still waiting."""
         if not events:
             return
-        last = self._queue[-1] if self._queue else None
+        queue = self._thread.queue
+        last = queue[-1] if queue else None
         if (
             last is not None
             and last.reply is not None
@@ -110,9 +146,10 @@ class SlackOutbox:
 
     def approval(self, request: ApprovalRequest, *, new: bool) -> None:
         """Post an approval request (`new`), or re-render it as it stands now."""
-        for index, item in enumerate(self._queue):
+        queue = self._urgent.queue
+        for index, item in enumerate(queue):
             if item.approval is not None and item.approval.id == request.id:
-                self._queue[index] = SlackItem(
+                queue[index] = SlackItem(
                     kind="approval", approval=request, approval_is_new=item.approval_is_new
                 )
                 return
@@ -122,33 +159,37 @@ class SlackOutbox:
         """Announce an escalation in the escalation channel."""
         self._push(SlackItem(kind="escalation", escalation=notice))
 
-    @property
-    def pending(self) -> bool:
-        """Whether anything is queued or in flight."""
-        return bool(self._queue or self._in_flight)
-
     def person(self, notice: PersonNotice) -> None:
         """Tell someone directly (a direct message, or a post in a channel)."""
         self._push(SlackItem(kind="person", person=notice))
 
+    @property
+    def pending(self) -> bool:
+        """Whether anything is queued or in flight."""
+        return bool(self.queued())
+
     def queued(self) -> list[SlackItem]:
         """What is not sent yet, to carry over continue-as-new (the post in flight is
         sent again by the next run: every Slack activity is idempotent)."""
-        return [*self._in_flight, *self._queue]
+        return [*self._thread.queued(), *self._urgent.queued()]
 
     async def drain(self) -> None:
         """Wait until everything queued is sent."""
-        await workflow.wait_condition(lambda: self._sender is None)
+        await workflow.wait_condition(
+            lambda: self._thread.sender is None and self._urgent.sender is None
+        )
 
     async def hand_off(self) -> None:
         """Leave what is not sent yet to a delivery workflow, so this one can end now.
 
-        The post in flight goes too (the activity may not finish before this workflow
-        does); should both send it, the second finds it shown and changes nothing."""
+        The posts in flight go too (their activities may not finish before this
+        workflow does); should both send one, the second finds it shown and changes
+        nothing."""
         queued = self.queued()
         if not queued:
             return
-        self._queue, self._in_flight = [], []
+        for lane in (self._thread, self._urgent):
+            lane.queue, lane.in_flight = [], []
         self._hand_offs += 1
         info = workflow.info()
         await workflow.start_child_workflow(
@@ -158,38 +199,29 @@ class SlackOutbox:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
+    def _lane(self, item: SlackItem) -> _Lane:
+        return self._thread if item.kind in ("case", "reply") else self._urgent
+
     def _push(self, item: SlackItem) -> None:
         if not self.enabled:
             return
-        self._queue.append(item)
-        self._wake()
+        lane = self._lane(item)
+        lane.queue.append(item)
+        lane.wake()
 
-    def _wake(self) -> None:
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_all())
 
-    async def _send_all(self) -> None:
-        try:
-            while self._queue:
-                item = self._queue.pop(0)
-                self._in_flight = [item]
-                await self._send(item)
-                self._in_flight = []
-        finally:
-            self._sender = None
-
-    async def _send(self, item: SlackItem) -> None:
-        name, argument = _activity_call(item)
-        try:
-            await workflow.execute_activity(
-                name,
-                argument,
-                result_type=SlackPost,
-                start_to_close_timeout=SLACK_TIMEOUT,
-                retry_policy=SLACK_RETRY,
-            )
-        except ActivityError as error:
-            workflow.logger.warning("Slack post %s gave up: %s", name, error.cause or error)
+async def _send(item: SlackItem) -> None:
+    name, argument = _activity_call(item)
+    try:
+        await workflow.execute_activity(
+            name,
+            argument,
+            result_type=SlackPost,
+            start_to_close_timeout=SLACK_TIMEOUT,
+            retry_policy=SLACK_RETRY,
+        )
+    except ActivityError as error:
+        workflow.logger.warning("Slack post %s gave up: %s", name, error.cause or error)
 
 
 def _activity_call(item: SlackItem) -> tuple[str, BaseModel]:
