@@ -5,8 +5,6 @@ case workflow on the Temporal dev server and showing in the store."""
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import Client
@@ -14,21 +12,15 @@ from temporalio.worker import Worker
 
 from bot.ids import ActionId, CallbackId
 from soar.alerts.models import (
-    Observable,
-    ObservableRole,
-    ObservableType,
     Severity,
-    SeverityInfo,
-    make_alert,
 )
-from soar.cases.activities import AttachAlert, CaseStart
-from soar.cases.correlation import case_workflow_id
 from soar.cases.models import CaseState, Resolution, TimelineKind
 from soar.settings import Settings
 from soar.store.db import Store
 from soar.store.views import CaseDetail
 from soar.testing.fake_slack import FakeSlack
 
+from . import flows
 from .support import (
     ALICE,
     BOB,
@@ -48,32 +40,13 @@ async def open_case(
 ) -> CaseDetail:
     """A case held by a running case workflow that posts to the fake Slack (a low alert
     no playbook answers)."""
-    key = f"bot-test:{uuid.uuid4().hex[:12]}"
-    alert = make_alert(
-        source="bot-test",
-        native_key=key,
-        title="Odd DNS lookups from the build farm",
-        severity=SeverityInfo(level=Severity.LOW),
-        time=datetime.now(UTC),
-        observables=[
-            Observable(type=ObservableType.DOMAIN, value="x.example", role=ObservableRole.RELATED)
-        ],
+    return await flows.open_case(
+        temporal_client,
+        store,
+        slack_settings.temporal.task_queue,
+        "Odd DNS lookups from the build farm",
+        severity=Severity.LOW,
     )
-    await store.upsert_alert(alert)
-    await temporal_client.start_workflow(
-        "CaseWorkflow",
-        CaseStart(correlation_key=key, window_seconds=3600, slack=True),
-        id=case_workflow_id(key),
-        task_queue=slack_settings.temporal.task_queue,
-        start_signal="attach",
-        start_signal_args=[AttachAlert(alert=alert)],
-    )
-
-    async def recorded() -> CaseDetail | None:
-        found = [c for c in await store.list_cases(limit=500) if c.correlation_key == key]
-        return await store.get_case_detail(found[0].id) if found else None
-
-    return await eventually(recorded)
 
 
 async def timeline_entry(

@@ -44,7 +44,7 @@ from soar.ingest.parsers.base import ParseContext
 from soar.ingest.submit import AlertStarter
 from soar.runtime.services import build_starter
 from soar.runtime.worker import build_worker
-from soar.settings import TemporalSettings
+from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
 from tests.conftest import make_settings
 from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
@@ -246,35 +246,18 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
     )
     attacker = new_attacker(96)
     key = f"ip:{attacker}"
-
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
     async with worker:
-        starter = build_starter(temporal_client, settings)
-        await starter.start(sdk_alert(attacker, "slow-break"))
-        case = (await settle(store, [key], 1))[key]
-        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
-        [request] = await wait_for_approvals(playbook)
-        for batch in range(3):
-            await asyncio.gather(
-                *(
-                    starter.start(sdk_alert(attacker, "slow-break", 1 + batch * 40 + n))
-                    for n in range(40)
-                )
-            )
-            await settle(store, [key], 1 + (batch + 1) * 40)
-        runs = [
-            w
-            async for w in temporal_client.list_workflows(f"WorkflowId = '{case_workflow_id(key)}'")
-        ]
-        assert len(runs) >= 2, "the case should have continued as new"
-
+        case_id, playbook, request = await waiting_case_continued_as_new(
+            temporal_client, store, settings, attacker
+        )
         decision = DecisionRequest(
             approval_id=request.id, decision=DecisionKind.APPROVE, user="alice"
         )
         await playbook.execute_update(DECIDE_UPDATE, decision, id=decision_update_id(decision))
         failed: list[Any] = []
         for _ in range(100):
-            detail = await store.get_case_detail(case.id)
+            detail = await store.get_case_detail(case_id)
             assert detail is not None
             failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
             if failed:
@@ -285,6 +268,31 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
         state = await temporal_client.get_workflow_handle(case_workflow_id(key)).query("case")
         assert state["alert_count"] == 121
         assert await replays(temporal_client, case_workflow_id(key)) >= 2
+
+
+async def waiting_case_continued_as_new(
+    temporal_client: Client, store: Store, settings: Settings, attacker: str
+) -> tuple[str, WorkflowHandle[Any, Any], ApprovalRequest]:
+    """A case whose `sdk_slow_break` playbook waits for a decision while 120 more alerts
+    make the case continue as new: the case id, the playbook and its request."""
+    key = f"ip:{attacker}"
+    starter = build_starter(temporal_client, settings)
+    await starter.start(sdk_alert(attacker, "slow-break"))
+    case = (await settle(store, [key], 1))[key]
+    playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
+    [request] = await wait_for_approvals(playbook)
+    for batch in range(3):
+        await asyncio.gather(
+            *(
+                starter.start(sdk_alert(attacker, "slow-break", 1 + batch * 40 + n))
+                for n in range(40)
+            )
+        )
+        await settle(store, [key], 1 + (batch + 1) * 40)
+    workflow_id = case_workflow_id(key)
+    runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    assert len(runs) >= 2, "the case should have continued as new"
+    return case.id, playbook, request
 
 
 async def wait_for_approvals(handle: WorkflowHandle[Any, Any]) -> list[ApprovalRequest]:
@@ -387,26 +395,15 @@ async def test_a_playbook_terminated_by_hand_does_not_keep_its_case_open(
     key = f"ip:{attacker}"
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
     async with worker:
-        starter = build_starter(temporal_client, settings)
-        await starter.start(sdk_alert(attacker, "slow-break"))
-        case = (await settle(store, [key], 1))[key]
-        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
-        await wait_for_approvals(playbook)
-        await asyncio.gather(
-            *(starter.start(sdk_alert(attacker, "slow-break", 1 + n)) for n in range(120))
+        case_id, playbook, _ = await waiting_case_continued_as_new(
+            temporal_client, store, settings, attacker
         )
-        await settle(store, [key], 121)
-        runs = [
-            w
-            async for w in temporal_client.list_workflows(f"WorkflowId = '{case_workflow_id(key)}'")
-        ]
-        assert len(runs) >= 2, "the case should have continued as new"
         await playbook.terminate("an operator stopped it")
 
         case_handle = temporal_client.get_workflow_handle(case_workflow_id(key))
         async with asyncio.timeout(30):
             ended = await case_handle.result()
         assert ended["alert_count"] == 121
-        detail = await store.get_case_detail(case.id)
+        detail = await store.get_case_detail(case_id)
         assert detail is not None
         assert detail.timeline[-1].summary.startswith("No new alerts for the correlation window")
