@@ -98,6 +98,7 @@ class CaseWorkflow:
         self._ended: list[PlaybookEnded] = []
         self._case: Case | None = None
         self._over = False
+        self._tagged: tuple[str, str, str] | None = None
 
     @workflow.signal
     def attach(self, attach: AttachAlert) -> None:
@@ -382,6 +383,8 @@ class CaseWorkflow:
         return [self._event(kind, command.actor, summary, reason=reason, command_id=command.id)]
 
     def _tag(self) -> None:
+        """Upsert the search attributes when they change (each upsert is a visibility
+        write on the server; an alert storm changes them rarely)."""
         assert self._case is not None
         key = self._case.correlation_key
         kind, _, value = key.partition(":")
@@ -390,6 +393,10 @@ class CaseWorkflow:
             if kind in ("ip", "host")
             else f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:12]}"
         )
+        tags = (self._case.state.value, self._case.severity.value, shown)
+        if tags == self._tagged:
+            return
+        self._tagged = tags
         workflow.upsert_search_attributes(
             [
                 sa.CASE_STATE.value_set(self._case.state.value),

@@ -120,7 +120,7 @@ async def settle(store: Store, keys: list[str], total: int, within: float = 60) 
 
 
 async def test_concurrent_alerts_never_race_into_two_cases(
-    starter: AlertStarter, store: Store
+    starter: AlertStarter, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
     attackers = [f"45.{10 + i}.0.{uuid.uuid4().int % 200 + 1}" for i in range(5)]
@@ -134,6 +134,13 @@ async def test_concurrent_alerts_never_race_into_two_cases(
     assert detail is not None
     assert len(detail.alerts) == 40
     assert sum(1 for e in detail.timeline if e.kind == "alert_attached") == 40
+    query = f"CorrelationKey = '{keys[0]}' AND CaseState = 'triaged' AND Severity = 'low'"
+    for _ in range(50):
+        listed = [w.id async for w in temporal_client.list_workflows(query)]
+        if listed:
+            break
+        await asyncio.sleep(0.1)
+    assert listed == [case_workflow_id(keys[0])]
 
 
 async def test_case_continues_as_new_and_loses_nothing(
