@@ -130,8 +130,8 @@ class ContainmentAction(BaseModel):
     """The record of one command on one case: which actuator ran it and what happened.
 
     `id` is deterministic (chosen by the playbook), so recording a state twice is
-    harmless. `applied_at` is set only when an actuator really changed something; the
-    hourly ceiling on containment actions counts by it.
+    harmless. `applied_at` is set only when an actuator really changed something (the
+    hourly ceiling counts the slots reserved in the store, see `reserve_containment_slot`).
     """
 
     id: str = Field(min_length=1)

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from soar.alerts.models import Alert
 from soar.approvals.models import ApprovalRequest
-from soar.cases.models import Case, TimelineEvent, UtcDatetime
+from soar.cases.models import Case, TimelineEvent
 from soar.containment.models import ContainmentAction
 from soar.enrichment.models import TriageSummary
 
@@ -41,10 +41,6 @@ class CaseChanges(BaseModel):
     triages: dict[str, TriageSummary] = Field(
         default_factory=dict, description="The triage of each new alert, by alert id."
     )
-
-
-class CountContainmentsInput(BaseModel):
-    since: UtcDatetime
 
 
 class AlertNotRecordedError(ApplicationError):
@@ -103,11 +99,6 @@ class StoreActivities:
         """Record the latest state of a containment action."""
         await self._store.upsert_action(action)
 
-    @activity.defn(name="store.count_recent_containments")
-    async def count_recent_containments(self, count: CountContainmentsInput) -> int:
-        """Containment actions applied since `count.since`, for the hourly ceiling."""
-        return await self._store.count_containments_since(count.since)
-
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for `Worker(activities=...)`."""
         return [
@@ -118,5 +109,4 @@ class StoreActivities:
             self.record_timeline_event,
             self.record_approval,
             self.record_action,
-            self.count_recent_containments,
         ]

@@ -345,16 +345,6 @@ class Repository:
         async with self._sessions() as session:
             return await _approvals(session, condition, limit=limit, offset=offset)
 
-    async def count_containments_since(self, since: datetime) -> int:
-        """How many containment actions an actuator applied at or after `since`."""
-        async with self._sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(ContainmentActionRow)
-                .where(ContainmentActionRow.applied_at >= since)
-            )
-        return count or 0
-
     async def count_containment_slots_since(
         self, since: datetime, *, excluding: str | None = None
     ) -> int:

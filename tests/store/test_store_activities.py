@@ -13,7 +13,6 @@ from soar.store.activities import (
     AlertNotRecordedError,
     AttachAlertInput,
     CaseChanges,
-    CountContainmentsInput,
     StoreActivities,
 )
 from soar.store.db import Store
@@ -51,8 +50,6 @@ async def test_activities_write_the_store_and_are_safe_to_repeat(store: Store) -
     assert [e.id for e in detail.timeline] == ["e1"]
     assert detail.approvals == [approval]
     assert detail.actions == [action]
-    since = CountContainmentsInput(since=factories.at(0))
-    assert await activities.count_recent_containments(since) == 1
 
 
 async def test_all_lists_every_activity(store: Store) -> None:
@@ -65,7 +62,6 @@ async def test_all_lists_every_activity(store: Store) -> None:
         "record_timeline_event",
         "record_approval",
         "record_action",
-        "count_recent_containments",
     }
 
 
@@ -85,7 +81,6 @@ async def test_attaching_an_unrecorded_alert_fails_so_temporal_retries(store: St
         factories.approval(),
         factories.action(applied_at=factories.at(4), expires_at=factories.at(64)),
         AttachAlertInput(alert_id="a1", case_id="c1"),
-        CountContainmentsInput(since=factories.at(0)),
     ],
     ids=lambda value: type(value).__name__,
 )
