@@ -11,6 +11,7 @@ a short new run that records the resolution.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,7 @@ from temporalio.service import RPCError
 
 from soar import search_attributes as sa
 from soar.alerts.models import Alert, AlertStatus
+from soar.ingest.pressure import IngestPressure
 from soar.ingest.spool import Spool
 from soar.ingest.start_errors import describe, is_refusal
 from workflows.alert import AlertWorkflow, AlertWorkflowInput
@@ -113,9 +115,12 @@ class AlertSubmitter:
     it would be refused again, and would hold up every alert spooled behind it.
     """
 
-    def __init__(self, starter: AlertStarter, spool: Spool) -> None:
+    def __init__(
+        self, starter: AlertStarter, spool: Spool, pressure: IngestPressure | None = None
+    ) -> None:
         self.starter = starter
         self.spool = spool
+        self.pressure = pressure
         self._slots = asyncio.Semaphore(CONCURRENT_STARTS)
 
     async def _try_start(self, alert: Alert) -> bool | Exception:
@@ -131,7 +136,8 @@ class AlertSubmitter:
         if self.spool.depth > 0:
             await self.spool.put_many(alerts)
             return [Accepted(a.id, a.workflow_id, False, True) for a in alerts]
-        outcomes = await asyncio.gather(*(self._try_start(alert) for alert in alerts))
+        with self.pressure.delivery() if self.pressure else contextlib.nullcontext():
+            outcomes = await asyncio.gather(*(self._try_start(alert) for alert in alerts))
         failed = [
             (alert, outcome)
             for alert, outcome in zip(alerts, outcomes, strict=True)

@@ -19,11 +19,18 @@ from temporalio.client import Client
 from bot.app import mount_slack, run_socket_mode, socket_mode_configured
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
+from soar.ingest.pressure import IngestPressure
 from soar.runtime.search_attribute_setup import ensure_search_attributes
 from soar.runtime.services import build_services
 from soar.runtime.temporal_client import connect
 from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.runtime.worker import build_worker
+from soar.runtime.yielding import (
+    FULL_WIDTH_SIGNAL,
+    YIELD_SIGNAL,
+    YieldingWorkflowSlots,
+    listen_for_ingest_signals,
+)
 from soar.settings import Settings
 from soar.store.db import Store
 
@@ -86,6 +93,16 @@ async def _forward(
     await forwarder.run()
 
 
+def _signal_worker(child: asyncio.subprocess.Process) -> Callable[[bool], None]:
+    """Tell the worker process to yield to the intake, or to run at full width again."""
+
+    def tell(busy: bool) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(YIELD_SIGNAL if busy else FULL_WIDTH_SIGNAL)
+
+    return tell
+
+
 async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
     """Run the worker in its own process, so workflow code and the API each get a core
     (one Python process uses one core at a time), at a lower CPU priority."""
@@ -108,14 +125,18 @@ async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
         "worker",
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
-        preexec_fn=_lower_priority,
+        preexec_fn=_prepare_worker_process,
     )
 
 
-def _lower_priority() -> None:
+def _prepare_worker_process() -> None:
     """Taking alerts in comes first: in a burst the worker yields the CPU to the API and
-    catches up after (nothing is lost either way; this only orders the work)."""
+    catches up after (nothing is lost either way; this only orders the work). The yield
+    signals are ignored until the worker listens for them, so one sent during its
+    start-up cannot end it."""
     os.nice(WORKER_NICENESS)
+    signal.signal(YIELD_SIGNAL, signal.SIG_IGN)
+    signal.signal(FULL_WIDTH_SIGNAL, signal.SIG_IGN)
 
 
 async def _stop_process(process: asyncio.subprocess.Process, grace_seconds: float = 30) -> None:
@@ -161,22 +182,29 @@ async def run(
         await store.migrate()
         cleanup.push_async_callback(store.close)
         tasks: list[asyncio.Task[object]] = []
+        yield_to_ingest: Callable[[bool], None] | None = None
         if parts.worker and parts.worker_process:
             child = await _spawn_worker(settings)
             cleanup.push_async_callback(_stop_process, child)
             tasks.append(asyncio.create_task(child.wait(), name="worker"))
+            yield_to_ingest = _signal_worker(child)
         elif parts.worker:
             client = await _connect_when_available(settings, stop)
             if client is None:
                 return
             if not parts.temporal and not await _register_search_attributes(client, stop):
                 return
-            worker = build_worker(client, settings, store)
+            slots = YieldingWorkflowSlots()
+            listen_for_ingest_signals(slots)
+            yield_to_ingest = slots.yield_to_ingest
+            worker = build_worker(client, settings, store, workflow_slots=slots)
             tasks.append(asyncio.create_task(worker.run(), name="worker"))
             cleanup.push_async_callback(worker.shutdown)
         if parts.api:
             api_client = await connect(settings.temporal, lazy=True)
             services = build_services(api_client, settings, store)
+            if settings.ingest_first and yield_to_ingest is not None:
+                services.submitter.pressure = IngestPressure(yield_to_ingest)
             cleanup.callback(services.spool.close)
             forwarder = Forwarder(services.spool, services.submitter.starter)
             forwarding = _forward(api_client, forwarder, stop, register=not parts.temporal)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 
 from bot.activities import SlackActivities
 from soar.cases.activities import CorrelationActivities
@@ -15,6 +15,7 @@ from soar.containment.actuators import ActuatorRegistry, build_actuator_registry
 from soar.enrichment.activities import TriageActivities
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.providers import build_enricher_registry
+from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
 from soar.store.db import Store
@@ -75,17 +76,30 @@ def build_worker(
     extra_workflows: Sequence[type] = (),
     playbooks: Sequence[PlaybookSpec] | None = None,
     actuators: ActuatorRegistry | None = None,
+    workflow_slots: YieldingWorkflowSlots | None = None,
 ) -> Worker:
     """A worker for the configured task queue: the product's workflows, every discovered
     playbook (built-in and from the `soar.playbooks` entry point group, unless `playbooks`
-    names them), one store."""
+    names them), one store. `workflow_slots` lets the intake make it yield."""
     playbooks = discover_playbooks() if playbooks is None else playbooks
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
+        tuner=_tuner(workflow_slots),
+        max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLERS,
         workflows=[*WORKFLOWS, *(spec.workflow for spec in playbooks), *extra_workflows],
         activities=[
             *product_activities(settings, store, playbooks, actuators),
             *extra_activities,
         ],
+    )
+
+
+def _tuner(workflow_slots: YieldingWorkflowSlots | None) -> WorkerTuner:
+    """The SDK's default slot counts, with the workflow slots yielding when asked."""
+    return WorkerTuner.create_composite(
+        workflow_supplier=workflow_slots or FixedSizeSlotSupplier(FULL_SLOTS),
+        activity_supplier=FixedSizeSlotSupplier(FULL_SLOTS),
+        local_activity_supplier=FixedSizeSlotSupplier(FULL_SLOTS),
+        nexus_supplier=FixedSizeSlotSupplier(FULL_SLOTS),
     )
