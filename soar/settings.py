@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     inventory_file: Path | None = None
     guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings)
     dry_run: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="What the processes log (INFO adds what they decide)."
+    )
     ingest_first: bool = Field(
         default=True,
         description=(

@@ -86,7 +86,7 @@ def _banner(settings: Settings, parts: stack.Parts) -> None:
 
 def _run(settings: Settings, parts: stack.Parts) -> None:
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     asyncio.run(stack.run(settings, parts, on_ready=lambda: _banner(settings, parts)))
     console.print("Stopped cleanly.")
@@ -163,5 +163,5 @@ def bot(
     if settings.slack_bot_token is None or settings.slack_app_token is None:
         console.print("[red]error:[/red] Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
         raise typer.Exit(1)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=settings.log_level)
     asyncio.run(stack.run_bot(settings))

@@ -73,6 +73,13 @@ class IngestPressure:
 
     def _set(self, busy: bool) -> None:
         self._busy = busy
+        if busy:
+            log.info(
+                "intake saturated (%d or more deliveries in flight): the worker yields",
+                self._busy_at,
+            )
+        else:
+            log.info("intake quiet again: the worker runs at full width")
         try:
             self._on_change(busy)
         except Exception:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 
@@ -21,6 +22,8 @@ from temporalio.worker import (
     SlotReleaseContext,
     SlotReserveContext,
 )
+
+log = logging.getLogger(__name__)
 
 FULL_SLOTS = 100
 """Workflow tasks at once normally (the SDK's own default)."""
@@ -77,7 +80,14 @@ class YieldingWorkflowSlots(CustomSlotSupplier):
         """Hold the worker to `yielding` running tasks (True), or give it `full` slots
         again (False). Tasks already running finish; only new slots wait."""
         with self._lock:
-            self._yield = yielding
+            changed, self._yield = self._yield != yielding, yielding
+        if changed:
+            log.info(
+                "yielding to the intake: a new workflow task only while fewer than %d run"
+                if yielding
+                else "full width again: up to %d workflow tasks at once",
+                self._yielding if yielding else self._full,
+            )
         self._wake()
 
     async def reserve_slot(self, ctx: SlotReserveContext) -> SlotPermit:
