@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from bot.ids import ActionId
 from soar.approvals.models import ApprovalState
+from soar.chatops.models import POST_APPROVAL_MESSAGE
 from soar.containment.models import ContainmentVerb, TargetType
 from soar.store.db import Store
 from soar.testing.actuators import RecordingActuator
@@ -108,6 +109,13 @@ async def test_block_ip_from_slack_through_the_worker_needs_another_decider(
     command = await applied(actuator, address)
     assert command.action is ContainmentVerb.DENY
     assert command.args.duration_seconds == 1800
+    scheduled = await scheduled_activities(temporal_client, workflow_id)
+    shown = scheduled.index(POST_APPROVAL_MESSAGE)
+    recorded = scheduled.index("store.record_approval")
+    assert "store.record_timeline_event" in scheduled[recorded:shown], (
+        "the message that can be clicked goes out only once the request is open: "
+        "after it is recorded and on the timeline"
+    )
 
     result = await temporal_client.get_workflow_handle(
         workflow_id, result_type=PlaybookResult
@@ -117,3 +125,13 @@ async def test_block_ip_from_slack_through_the_worker_needs_another_decider(
     assert action.expires_at is not None and action.applied_at is not None
     assert (action.expires_at - action.applied_at).total_seconds() == 1800
     assert [d.user for d in result.approvals[0].decisions] == ["alice"]
+
+
+async def scheduled_activities(client: Client, workflow_id: str) -> list[str]:
+    """The activity types a workflow scheduled, in the order it scheduled them."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]

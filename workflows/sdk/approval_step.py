@@ -36,6 +36,8 @@ from workflows.sdk.recorder import Recorder
 
 LOOKUP_TIMEOUT = timedelta(seconds=30)
 LOOKUP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
+SHOW_WHEN_OPEN = "show-approval-when-open"
+"""Patch id: runs recorded before an approval was shown only once open replay without."""
 
 
 class ApprovalStep:
@@ -97,8 +99,7 @@ class ApprovalStep:
             expiry_seconds=expiry_seconds or self.input.expiry_seconds or policy.expiry_seconds,
             forbid_self_approval=forbid_self,
         )
-        await self._announce(request, command)
-        self._book.open(request, policy.deciders, command)
+        await self._announce(request, policy.deciders, command)
         return await self._await_decision(request.id, self.input.on_expiry or policy.on_expiry)
 
     async def _guardrail_refusal(self, command: ContainmentCommand) -> ApprovalOutcome | None:
@@ -155,9 +156,16 @@ class ApprovalStep:
             expires_at=now + timedelta(seconds=expiry_seconds),
         )
 
-    async def _announce(self, request: ApprovalRequest, command: ContainmentCommand | None) -> None:
-        """Record the request and mark the case as waiting, before anyone can decide."""
-        await self._recorder.approval(request)
+    async def _announce(
+        self, request: ApprovalRequest, allowed: list[str], command: ContainmentCommand | None
+    ) -> None:
+        """Record the request, mark the case as waiting, open the request for decisions,
+        and only then show it in Slack, where it can be clicked.
+
+        Runs recorded before `SHOW_WHEN_OPEN` showed it at once, so a fast click could
+        find the request not open yet; they replay as they ran."""
+        shown_when_open = workflow.patched(SHOW_WHEN_OPEN)
+        await self._recorder.approval(request, show=not shown_when_open)
         needed = f"{request.quorum} approval(s) from {', '.join(request.deciders)}"
         await self._recorder.event(
             TimelineKind.APPROVAL_REQUESTED,
@@ -179,6 +187,9 @@ class ApprovalStep:
             state=CaseState.AWAITING_DECISION,
             text=f"waiting for a decision on {request.action} {request.target}",
         )
+        self._book.open(request, allowed, command)
+        if shown_when_open:
+            self._recorder.show_approval(request)
 
     async def _await_decision(self, approval_id: str, on_expiry: OnExpiry) -> ApprovalOutcome:
         """Wait for the request to settle or expire; then, once the decision that settled

@@ -89,14 +89,20 @@ class Recorder:
         self.slack.replies(self.input.case_id, [event])
         return event
 
-    async def approval(self, request: ApprovalRequest) -> None:
-        """Record an approval request with its decisions so far, and show it in Slack."""
+    async def approval(self, request: ApprovalRequest, *, show: bool = True) -> None:
+        """Record an approval request with its decisions so far, and (`show`) show it in
+        Slack."""
         await workflow.execute_activity_method(
             StoreActivities.record_approval,
             request,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
+        if show:
+            self.show_approval(request)
+
+    def show_approval(self, request: ApprovalRequest) -> None:
+        """Post the request to Slack, or update the message that shows it."""
         self.slack.approval(request, new=request.id not in self._shown_approvals)
         self._shown_approvals.add(request.id)
 
