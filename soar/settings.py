@@ -161,9 +161,9 @@ class Settings(BaseSettings):
     ingest_first: bool = Field(
         default=True,
         description=(
-            "While the webhook endpoint is saturated, `soar up` holds its worker to two "
-            "workflow tasks at once, so alerts are accepted at full speed and processed "
-            "right after the burst."
+            "While the webhook endpoint is saturated, `soar up` holds its worker to "
+            "about one workflow task at a time, so alerts are accepted at full speed and "
+            "processed right after the burst."
         ),
     )
     actuators: dict[str, ActuatorSettings] = Field(default_factory=dict)
