@@ -221,27 +221,11 @@ def test_timestamp_window_edges(offset: int, fresh: bool) -> None:
     now = 1_800_000_000.0
     stamp = str(int(now) + offset)
     body = b'{"alerts": []}'
-    source = sources()["grafana-stamped"].auth_config()
-
-    def check() -> None:
-        auth.verify(
-            source="grafana-stamped",
-            auth=source,
-            shared_token=None,
-            headers={
-                SIGNATURE.lower(): sign(STAMPED_SECRET, body, stamp),
-                TIMESTAMP.lower(): stamp,
-            },
-            query={},
-            body=body,
-            now=now,
-        )
-
     if fresh:
-        check()
+        verify_stamped(body, stamp, now)
     else:
         with pytest.raises(auth.AuthError, match="outside the allowed window"):
-            check()
+            verify_stamped(body, stamp, now)
 
 
 @pytest.mark.parametrize("stamp", ["nan", "NaN", "inf", "-inf"])
@@ -250,18 +234,23 @@ def test_a_timestamp_that_is_no_time_is_refused(stamp: str) -> None:
     NaN compares false to everything, so `abs(now - nan) > skew` alone let it through."""
     body = b'{"alerts": []}'
     with pytest.raises(auth.AuthError, match=f"{TIMESTAMP} is not a number"):
-        auth.verify(
-            source="grafana-stamped",
-            auth=sources()["grafana-stamped"].auth_config(),
-            shared_token=None,
-            headers={
-                SIGNATURE.lower(): sign(STAMPED_SECRET, body, stamp),
-                TIMESTAMP.lower(): stamp,
-            },
-            query={},
-            body=body,
-            now=1_800_000_000.0,
-        )
+        verify_stamped(body, stamp, 1_800_000_000.0)
+
+
+def verify_stamped(body: bytes, stamp: str, now: float) -> None:
+    """Verify a delivery to the timestamped Grafana source, correctly signed for `stamp`."""
+    auth.verify(
+        source="grafana-stamped",
+        auth=sources()["grafana-stamped"].auth_config(),
+        shared_token=None,
+        headers={
+            SIGNATURE.lower(): sign(STAMPED_SECRET, body, stamp),
+            TIMESTAMP.lower(): stamp,
+        },
+        query={},
+        body=body,
+        now=now,
+    )
 
 
 async def test_basic_auth(make_api: ApiFactory) -> None:
