@@ -73,6 +73,9 @@ TEST_DECIDERS = tuple(f"soar-test-{n}" for n in range(1, 6))
 """Who decides in an auto-approved run: enough distinct people for a quorum of five."""
 
 POLL_SECONDS = 0.05
+"""The first wait between two reads of a run's state; it doubles up to MAX_POLL_SECONDS,
+so fifty runs waited on at once do not flood the server with queries."""
+MAX_POLL_SECONDS = 0.4
 
 
 class DecisionRefusedError(Exception):
@@ -263,12 +266,14 @@ class PlaybookHarness:
         self, handle: WorkflowHandle[Any, Any], *, within: float = 15
     ) -> ApprovalRequest:
         """The first pending approval request of a run, waiting for one to be made."""
+        pause = POLL_SECONDS
         async with asyncio.timeout(within):
             while True:
                 pending = await pending_approvals(handle)
                 if pending:
                     return pending[0]
-                await asyncio.sleep(POLL_SECONDS)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_POLL_SECONDS)
 
     async def decide(
         self,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import sys
 import textwrap
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from soar.runtime.stack import _prepare_worker_process, _signal_worker
-from tests.runtime.test_up import environment, start, stop, wait_ready
+from tests.runtime.test_up import SoarUp, environment, start, stop, wait_ready
 
 __all__ = ["environment"]
 
@@ -61,7 +60,7 @@ def on_their_case(database: Path, run: str) -> int:
     return int(count)
 
 
-def wait_on_cases(process: subprocess.Popen[str], database: Path, run: str, count: int) -> None:
+def wait_on_cases(process: SoarUp, database: Path, run: str, count: int) -> None:
     for _ in range(600):
         assert process.poll() is None, "soar up ended: its worker process stopped"
         if on_their_case(database, run) == count:

@@ -22,21 +22,36 @@ from soar.cli.main import app
 from tests.conftest import REPO_ROOT, SAMPLES, free_port
 
 
-def start(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "soar", "up"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+class SoarUp(subprocess.Popen[str]):
+    """A running `soar up` whose output goes to a file, never a pipe, so however much it
+    logs it can never block on a full pipe."""
+
+    def __init__(self, directory: Path, env: dict[str, str]) -> None:
+        self.log = directory / "soar-up.log"
+        self.printed_before = len(self.log.read_text()) if self.log.exists() else 0
+        with self.log.open("a") as log:
+            super().__init__(
+                [sys.executable, "-m", "soar", "up"],
+                cwd=directory,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    def output(self) -> str:
+        """What this run has printed so far (earlier runs in the same directory left out)."""
+        return self.log.read_text()[self.printed_before :]
 
 
-def wait_ready(base: str, process: subprocess.Popen[str], within: float = 60) -> None:
+def start(tmp_path: Path, env: dict[str, str]) -> SoarUp:
+    return SoarUp(tmp_path, env)
+
+
+def wait_ready(base: str, process: SoarUp, within: float = 60) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert process.poll() is None, process.output()
         try:
             if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                 return
@@ -46,9 +61,11 @@ def wait_ready(base: str, process: subprocess.Popen[str], within: float = 60) ->
     raise AssertionError("soar up did not become ready")
 
 
-def stop(process: subprocess.Popen[str]) -> str:
+def stop(process: SoarUp) -> str:
+    """SIGTERM, wait for a clean exit, and return what this run printed."""
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+    process.wait(timeout=60)
+    output = process.output()
     assert process.returncode == 0, output
     return output
 
