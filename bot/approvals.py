@@ -6,7 +6,8 @@ that the person may decide, sends the `decide` Update, and shows the outcome: th
 message re-rendered for everyone (without buttons once settled), or a private refusal
 in the validator's own words, which is also recorded on the case's timeline. A click on
 a request already settled — late, or the same person's second click — is answered
-privately with who settled it and when ("already approved by @alice at …"), and audited.
+privately with who settled it and when ("already approved by alice at …", the words the
+API and the CLI answer with), and audited.
 """
 
 from __future__ import annotations
@@ -17,21 +18,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Bot
-from bot.decisions import (
-    DecisionUnavailable,
-    current_approval,
-    no_longer_open,
-    send_decision,
-)
 from bot.ids import ActionId, CallbackId, InputId
 from bot.interactions import Click, tell
-from bot.messages import already_settled
 from bot.mrkdwn import escape
 from bot.permissions import refusal
 from bot.settings import Permission
 from bot.views import decision_modal, input_value, metadata, read_metadata
+from soar.approvals import service
 from soar.approvals.audit import record_refusal
-from soar.approvals.models import ApprovalState, DecisionKind, DecisionRequest
+from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind, DecisionRequest
+from soar.approvals.service import DecisionRefusedError
+from soar.errors import NotFoundError, UnavailableError
 
 
 def register(app: AsyncApp, bot: Bot) -> None:
@@ -110,9 +107,10 @@ async def decide(
     bot: Bot, client: AsyncWebClient, click: Click, kind: DecisionKind, reason: str | None
 ) -> None:
     """Check, send and show one decision (see the module docstring)."""
-    approval = await bot.store.get_approval(click.value)
-    if approval is None:
-        await tell(client, click.channel, click.user, "This approval request is unknown.")
+    try:
+        approval = await service.find_approval(bot.store, click.value)
+    except NotFoundError as error:
+        await tell(client, click.channel, click.user, f":no_entry: {escape(error.message)}")
         return
     request = DecisionRequest(
         approval_id=approval.id, decision=kind, user=bot.people.name(click.user), reason=reason
@@ -122,27 +120,26 @@ async def decide(
         await record_refusal(bot.store, approval, request, message)
         await tell(client, click.channel, click.user, f":no_entry: Not recorded: {message}.")
         return
-    current = await current_approval(bot.temporal, bot.store, approval.id) or approval
-    if current.state is not ApprovalState.PENDING:
-        await record_refusal(bot.store, current, request, no_longer_open(current))
-        settled = already_settled(current, bot.people)
-        await tell(client, click.channel, click.user, f":no_entry: Not recorded: {settled}")
-        return
     try:
-        outcome = await send_decision(bot.temporal, bot.store, approval, request)
-    except DecisionUnavailable as error:
-        await tell(client, click.channel, click.user, f":warning: {escape(str(error))}")
+        result = await service.decide(bot.temporal, bot.store, request)
+    except DecisionRefusedError as error:
+        await _show(bot, approval.id, click)
+        await tell(
+            client, click.channel, click.user, f":no_entry: Not recorded: {escape(error.message)}"
+        )
         return
-    fresh = await current_approval(bot.temporal, bot.store, approval.id) or approval
+    except UnavailableError as error:
+        await tell(client, click.channel, click.user, f":warning: {escape(error.message)}")
+        return
+    fresh = await _show(bot, approval.id, click)
+    if fresh.state is ApprovalState.PENDING:
+        await tell(
+            client, click.channel, click.user, f":ballot_box_with_check: {escape(result.message)}"
+        )
+
+
+async def _show(bot: Bot, approval_id: str, click: Click) -> ApprovalRequest:
+    """Re-render the approval message as the workflow has the request now."""
+    fresh = await service.current_approval(bot.temporal, bot.store, approval_id)
     await bot.publisher.sync_approval(fresh, shown_at=click.message)
-    if outcome.refusal is not None:
-        await tell(
-            client, click.channel, click.user, f":no_entry: Not recorded: {escape(outcome.refusal)}"
-        )
-    elif outcome.result is not None and fresh.state is ApprovalState.PENDING:
-        await tell(
-            client,
-            click.channel,
-            click.user,
-            f":ballot_box_with_check: {escape(outcome.result.message)}",
-        )
+    return fresh

@@ -17,7 +17,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.case_commands import CaseClosed, CaseNotFound, find_case, send_case_command
 from bot.context import Bot
 from bot.ids import ActionId, CallbackId, InputId
 from bot.interactions import Click, tell
@@ -33,7 +32,9 @@ from bot.views import (
     note_modal,
     read_metadata,
 )
+from soar.cases import service
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
+from soar.errors import NotFoundError, OperationError
 
 log = logging.getLogger(__name__)
 MAX_NOTE_CHARS = 10_000
@@ -154,9 +155,9 @@ async def _open_case_modal(
     render: Callable[[str, str], dict[str, Any]],
 ) -> None:
     try:
-        case = await find_case(bot.store, click.value)
-    except CaseNotFound as error:
-        await tell(client, click.channel, click.user, escape(str(error)))
+        case = await service.find_case(bot.store, click.value)
+    except NotFoundError as error:
+        await tell(client, click.channel, click.user, escape(error.message))
         return
     meta = metadata(case_id=case.id, channel=click.channel)
     await client.views_open(trigger_id=body["trigger_id"], view=render(case.title, meta))
@@ -181,11 +182,11 @@ async def change_case(
     if not await bot.permissions.allows(user, permission):
         return Answer(False, f":no_entry: {refusal(permission)}")
     try:
-        case = await send_case_command(bot.temporal, bot.store, case_id or "", command)
-    except (CaseNotFound, CaseClosed) as error:
-        return Answer(False, f":warning: {escape(str(error))}")
+        sent = await service.send_command(bot.temporal, bot.store, case_id or "", command)
+    except OperationError as error:
+        return Answer(False, f":warning: {escape(error.message)}")
     done = command.kind.value.replace("_", " ").capitalize()
-    return Answer(True, f":white_check_mark: {done} sent to case {code(case.id)}")
+    return Answer(True, f":white_check_mark: {done} sent to case {code(sent.case.id)}")
 
 
 async def _permalink(client: AsyncWebClient, channel: str | None, ts: str | None) -> str | None:

@@ -11,7 +11,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.case_commands import CaseNotFound, find_case
 from bot.cases import change_case
 from bot.command_parser import SoarCommand, UsageError, Verb, parse
 from bot.containment import BLOCK_IP, ISOLATE, request_containment
@@ -24,8 +23,10 @@ from bot.publisher import case_key
 from bot.replies import approvals_reply, cases_reply, help_reply, text_reply
 from bot.settings import Permission
 from soar.approvals.models import ApprovalState
+from soar.cases import service
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
 from soar.chatops.models import CaseContext
+from soar.errors import NotFoundError
 
 RECENT = 50
 NEEDS = {
@@ -104,8 +105,8 @@ def _case_command(
 
 async def _show_case(bot: Bot, case_id: str) -> Rendered:
     try:
-        case = await find_case(bot.store, case_id)
-    except CaseNotFound as error:
+        case = await service.find_case(bot.store, case_id)
+    except NotFoundError as error:
         return text_reply(f":warning: {escape(str(error))}")
     shown = await bot.publisher.messages.get(case_key(case.id))
     context = CaseContext.model_validate(shown.context) if shown and shown.context else None

@@ -24,6 +24,7 @@ from soar.alerts.models import (
     SeverityInfo,
     make_alert,
 )
+from soar.cases.contract import playbook_workflow_id
 from workflows.sdk.models import PlaybookInput, playbook_workflow_type
 
 SOURCE = "slack"
@@ -74,7 +75,7 @@ async def request_containment(
         time=datetime.now(UTC),
         observables=[Observable(type=kind.observable_type, value=target, role=kind.role)],
     )
-    workflow_id = f"{case_id}/playbook/{kind.playbook}"
+    workflow_id = playbook_workflow_id(case_id, kind.playbook)
     await temporal.start_workflow(
         playbook_workflow_type(kind.playbook),
         PlaybookInput(

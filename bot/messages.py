@@ -20,7 +20,7 @@ from bot.mrkdwn import code, date, escape, link, oneline, quoted
 from bot.people import People
 from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
-from soar.cases.correlation import case_workflow_id
+from soar.cases.contract import case_workflow_id
 from soar.cases.models import Case, TimelineEvent, TimelineKind
 from soar.chatops.models import CaseContext, ProviderVerdict
 
@@ -255,20 +255,6 @@ def _settlement(approval: ApprovalRequest, people: People) -> str:
             return f":hourglass: Expired at {date(approval.expires_at)} without a decision"
         case _:
             return f":heavy_multiplication_x: Cancelled at {at}"
-
-
-def already_settled(approval: ApprovalRequest, people: People) -> str:
-    """The private answer to a click on a settled request: "already approved by @alice
-    at …" (mrkdwn)."""
-    at = date(approval.settled_at) if approval.settled_at else "an earlier time"
-    match approval.state:
-        case ApprovalState.APPROVED | ApprovalState.DENIED:
-            state = approval.state.value
-            return f"already {state} by {_settled_by(approval, people)} at {at}"
-        case ApprovalState.EXPIRED:
-            return f"expired at {date(approval.expires_at)} without a decision"
-        case _:
-            return f"cancelled at {at}"
 
 
 def _settled_by(approval: ApprovalRequest, people: People) -> str:

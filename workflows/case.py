@@ -28,13 +28,20 @@ with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert
     from soar.cases.activities import (
         MATCH_PLAYBOOKS,
-        PLAYBOOK_ENDED_SIGNAL,
         AttachAlert,
         CorrelationActivities,
         MatchRequest,
         PlaybookEnded,
         PlaybookLaunch,
         PlaybookStart,
+    )
+    from soar.cases.contract import (
+        ATTACH_SIGNAL,
+        CASE_QUERY,
+        CASE_WORKFLOW,
+        COMMAND_SIGNAL,
+        PLAYBOOK_ENDED_SIGNAL,
+        playbook_workflow_id,
     )
     from soar.cases.models import (
         Case,
@@ -88,7 +95,7 @@ def _signature(alert: Alert) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-@workflow.defn(name="CaseWorkflow")
+@workflow.defn(name=CASE_WORKFLOW)
 class CaseWorkflow:
     """Owns one case; see the module docstring."""
 
@@ -100,11 +107,11 @@ class CaseWorkflow:
         self._over = False
         self._tagged: tuple[str, str, str] | None = None
 
-    @workflow.signal
+    @workflow.signal(name=ATTACH_SIGNAL)
     def attach(self, attach: AttachAlert) -> None:
         self._alerts.append(attach)
 
-    @workflow.signal
+    @workflow.signal(name=COMMAND_SIGNAL)
     def command(self, command: CaseCommand) -> None:
         self._commands.append(command)
 
@@ -112,7 +119,7 @@ class CaseWorkflow:
     def playbook_ended(self, ended: PlaybookEnded) -> None:
         self._ended.append(ended)
 
-    @workflow.query
+    @workflow.query(name=CASE_QUERY)
     def case(self) -> Case | None:
         return self._case
 
@@ -419,7 +426,7 @@ class CaseWorkflow:
             if name in self._state.started_playbooks:
                 continue
             self._state.started_playbooks.append(name)
-            child_id = f"{self._case.id}/playbook/{name}"
+            child_id = playbook_workflow_id(self._case.id, name)
             handle = await workflow.start_child_workflow(
                 f"playbook:{name}",
                 self._playbook_input(launch, attach),

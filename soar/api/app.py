@@ -11,12 +11,37 @@ from soar import __version__
 from soar.api import alerts, approvals, cases, health, webhooks
 from soar.api.deps import Services
 from soar.api.errors import error_response
+from soar.errors import (
+    ConflictError,
+    NotFoundError,
+    OperationError,
+    TimedOutError,
+    UnavailableError,
+)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     codes = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
     return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
+
+
+OPERATION_STATUS: tuple[tuple[type[OperationError], int, str], ...] = (
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (TimedOutError, 504, "timeout"),
+    (UnavailableError, 503, "unavailable"),
+)
+"""How a refusal of the service layer reads over HTTP (the first class that matches)."""
+
+
+async def _operation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationError)
+    status, code = next(
+        ((status, code) for kind, status, code in OPERATION_STATUS if isinstance(exc, kind)),
+        (400, "refused"),
+    )
+    return error_response(status, code, exc.message)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -35,6 +60,7 @@ def create_app(svc: Services) -> FastAPI:
     app.state.services = svc
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationError, _operation_error)
     app.include_router(webhooks.router)
     app.include_router(alerts.router)
     app.include_router(cases.router)

@@ -1,32 +1,26 @@
 """Operator API for cases: list and read them from the store, change them through their workflow.
 
-Reads come from the case store (the queryable projection). Changes never touch the
-store: they go to the case's workflow as the `command` signal, and the workflow records
-what it did on the timeline, so every client (API, CLI, bot, playbooks) changes a case
-the same way.
+Reads come from the case store (the queryable projection). Changes go through
+:mod:`soar.cases.service`, the one way every client (API, CLI, bot) changes a case.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field, model_validator
-from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Severity
 from soar.api.deps import Services, require_operator, services
-from soar.cases.correlation import case_workflow_id
+from soar.cases import service
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
+from soar.errors import NotFoundError
 from soar.store.views import CaseDetail, CaseSummary
 
 router = APIRouter(prefix="/api/cases", tags=["cases"], dependencies=[Depends(require_operator)])
-
-COMMAND_SIGNAL = "command"
-"""The signal of the case workflow that takes a :class:`CaseCommand`."""
 
 REQUIRED_FIELD: dict[CaseCommandKind, str] = {
     CaseCommandKind.NOTE: "text",
@@ -60,11 +54,12 @@ class CommandBody(BaseModel):
 
 
 class CommandAccepted(BaseModel):
-    """The command was handed to the case's workflow, which applies it once."""
+    """The command was handed to the case's workflow, which applies it once (or, for a
+    note on a case that has ended, written to its timeline: `workflow_id` is null)."""
 
     command_id: str
     case_id: str
-    workflow_id: str
+    workflow_id: str | None
 
 
 def command_id(case_id: str, body: CommandBody, idempotency_key: str | None) -> str:
@@ -104,7 +99,7 @@ async def get_case(
     """A case with its most recent alerts, observables, timeline, approvals and actions."""
     case = await svc.store.get_case_detail(case_id, alert_limit=alert_limit)
     if case is None:
-        raise HTTPException(404, f"no case with id {case_id!r}")
+        raise NotFoundError(f"no case with id {case_id!r}")
     return case
 
 
@@ -115,29 +110,10 @@ async def send_command(
     svc: Annotated[Services, Depends(services)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CommandAccepted:
-    """Signal the case's workflow; 409 when the case has ended and takes no more changes."""
-    case = await svc.store.get_case_detail(case_id, alert_limit=1)
-    if case is None:
-        raise HTTPException(404, f"no case with id {case_id!r}")
-    if case.state is CaseState.CLOSED:
-        raise HTTPException(409, f"case {case_id} is closed and takes no more changes")
-    command = CaseCommand(
-        id=command_id(case_id, body, idempotency_key),
-        # The case id travels along: a later case can reuse the workflow id of its key.
-        data={"case_id": case_id},
-        **body.model_dump(),
+    """Signal the case's workflow. A case that has ended takes notes only (written to its
+    timeline at once, `workflow_id` null); any other change to it is 409."""
+    command = CaseCommand(id=command_id(case_id, body, idempotency_key), **body.model_dump())
+    sent = await service.send_command(svc.client, svc.store, case_id, command)
+    return CommandAccepted(
+        command_id=command.id, case_id=sent.case.id, workflow_id=sent.workflow_id
     )
-    workflow_id = case_workflow_id(case.correlation_key)
-    try:
-        await svc.client.get_workflow_handle(workflow_id).signal(
-            COMMAND_SIGNAL,
-            command,
-            rpc_timeout=timedelta(seconds=svc.settings.temporal.rpc_timeout_seconds),
-        )
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(
-                409, f"case {case_id} has ended: its workflow no longer takes changes"
-            ) from error
-        raise HTTPException(503, f"Temporal did not take the command: {error.message}") from error
-    return CommandAccepted(command_id=command.id, case_id=case_id, workflow_id=workflow_id)

@@ -8,6 +8,7 @@ pydantic data converter unchanged.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -72,6 +73,9 @@ class ApprovalRequest(BaseModel):
 DECIDE_UPDATE = "decide"
 """The name of the Workflow Update every client (CLI, API, Slack) sends a decision as."""
 
+APPROVALS_QUERY = "approvals"
+"""The playbook workflow's query: its approval requests, pending and settled."""
+
 
 class DecisionRequest(BaseModel):
     """What a client sends as the `decide` Update. Authority is checked by the workflow's
@@ -91,6 +95,27 @@ class DecisionResult(BaseModel):
     approvals: int
     quorum: int
     message: str
+
+
+def quoted_time(at: datetime) -> str:
+    """A time as decisions and refusals quote it: `2026-01-01T12:00:00Z`."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def settled_message(request: ApprovalRequest) -> str | None:
+    """Why a settled request takes no more decisions ("already approved by alice at …"),
+    or None while it is pending. The one wording of every client and the workflow."""
+    if request.state is ApprovalState.PENDING:
+        return None
+    at = quoted_time(request.settled_at) if request.settled_at else "an earlier time"
+    if request.state is ApprovalState.APPROVED:
+        approvers = [d.user for d in request.decisions if d.decision is DecisionKind.APPROVE]
+        return f"already approved by {', '.join(approvers) or request.settled_by} at {at}"
+    if request.state is ApprovalState.DENIED:
+        return f"already denied by {request.settled_by} at {at}"
+    if request.state is ApprovalState.EXPIRED:
+        return f"expired at {at}"
+    return f"cancelled at {at}"
 
 
 def decision_update_id(request: DecisionRequest) -> str:

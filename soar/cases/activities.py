@@ -17,13 +17,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Alert
-from soar.cases.correlation import CorrelationSettings, case_workflow_id, correlation_key
+from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
+from soar.cases.correlation import CorrelationSettings, correlation_key
 from soar.enrichment.models import Triage
 
-CASE_WORKFLOW = "CaseWorkflow"
-ATTACH_SIGNAL = "attach"
-PLAYBOOK_ENDED_SIGNAL = "playbook_ended"
-"""The case workflow's signal from a playbook it started, when the playbook ends."""
 MATCH_PLAYBOOKS = "playbooks.match"
 """The activity that names the playbooks an alert triggers (registered by the playbook SDK)."""
 

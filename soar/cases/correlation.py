@@ -9,7 +9,6 @@ without a new alert (unless a decision is pending), and the next alert opens a n
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import ipaddress
 from typing import Literal
 
@@ -98,8 +97,3 @@ def correlation_key(alert: Alert, settings: CorrelationSettings) -> tuple[str, i
                 rule.window_seconds
             )
     return f"alert:{alert.id}", rule.window_seconds
-
-
-def case_workflow_id(key: str) -> str:
-    """`case-<hash of the key>`: stable, short, and free of attacker-chosen characters."""
-    return "case-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]

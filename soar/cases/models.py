@@ -132,3 +132,23 @@ class CaseCommand(BaseModel):
     state: CaseState | None = None
     resolution: Resolution | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+def describe_command(command: CaseCommand) -> tuple[str, str]:
+    """The timeline kind and summary of a case command, as the case would write them."""
+    match command.kind:
+        case CaseCommandKind.NOTE:
+            return TimelineKind.NOTE, command.text or ""
+        case CaseCommandKind.ASSIGN:
+            return TimelineKind.ASSIGNED, f"Assigned to {command.assignee}"
+        case CaseCommandKind.SET_SEVERITY:
+            level = command.severity.value if command.severity else "unchanged"
+            return TimelineKind.SEVERITY_CHANGED, f"Severity → {level}"
+        case CaseCommandKind.SET_STATE:
+            state = command.state.value if command.state else "unchanged"
+            return TimelineKind.STATE_CHANGED, f"State → {state}"
+        case CaseCommandKind.ESCALATE:
+            return TimelineKind.ESCALATED, command.text or "Escalated"
+        case CaseCommandKind.CLOSE:
+            resolution = command.resolution.value if command.resolution else "no resolution"
+            return TimelineKind.STATE_CHANGED, f"Closed as {resolution}"

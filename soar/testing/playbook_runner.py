@@ -28,23 +28,22 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
 )
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from soar.alerts.models import Alert
-from soar.approvals.audit import record_refusal
 from soar.approvals.models import (
-    DECIDE_UPDATE,
+    APPROVALS_QUERY,
     ApprovalRequest,
     ApprovalSettings,
     ApprovalState,
     DecisionKind,
     DecisionRequest,
     DecisionResult,
-    decision_update_id,
 )
+from soar.approvals.service import DecisionRefusedError, send_decision
+from soar.cases.contract import case_of_playbook, playbook_of, playbook_workflow_id
 from soar.cases.models import Case, TimelineEvent
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import Actuator, ActuatorRegistry
@@ -60,7 +59,6 @@ from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.models import (
     APPROVAL_POLICY,
-    APPROVALS_QUERY,
     ApprovalPolicy,
     PlaybookInput,
     PlaybookResult,
@@ -76,10 +74,6 @@ POLL_SECONDS = 0.05
 """The first wait between two reads of a run's state; it doubles up to MAX_POLL_SECONDS,
 so fifty runs waited on at once do not flood the server with queries."""
 MAX_POLL_SECONDS = 0.4
-
-
-class DecisionRefusedError(Exception):
-    """The playbook's workflow refused a decision; the message is the workflow's reason."""
 
 
 @dataclass
@@ -220,7 +214,7 @@ class PlaybookHarness:
         return await self.client.start_workflow(
             spec.workflow_type,
             input,
-            id=f"{case_id}/playbook/{spec.name}",
+            id=playbook_workflow_id(case_id, spec.name),
             task_queue=self.task_queue,
             result_type=PlaybookResult,
         )
@@ -249,7 +243,7 @@ class PlaybookHarness:
             result = await asyncio.wait_for(handle.result(), within)
         except WorkflowFailureError as failure:
             error = str(failure.cause or failure)
-        case_id = handle.id.split("/playbook/", 1)[0]
+        case_id = case_of_playbook(handle.id)
         detail = await self.store.get_case_detail(case_id)
         timeline = sorted(detail.timeline, key=_timeline_order) if detail else []
         return PlaybookRun(
@@ -290,22 +284,11 @@ class PlaybookHarness:
         request = DecisionRequest(
             approval_id=approval_id, decision=decision, user=user, reason=reason
         )
-        try:
-            return await handle.execute_update(
-                DECIDE_UPDATE,
-                request,
-                id=update_id or decision_update_id(request),
-                result_type=DecisionResult,
-            )
-        except WorkflowUpdateFailedError as error:
-            message = getattr(error.cause, "message", None) or str(error.cause)
         approval = await self.store.get_approval(approval_id)
         if approval is None:
             approvals = await handle.query(APPROVALS_QUERY, result_type=list[ApprovalRequest])
-            approval = next((a for a in approvals if a.id == approval_id), None)
-        if approval is not None:
-            await record_refusal(self.store, approval, request, message)
-        raise DecisionRefusedError(message)
+            approval = next(a for a in approvals if a.id == approval_id)
+        return await send_decision(self.client, self.store, approval, request, update_id=update_id)
 
     async def _approve_all(self, handle: WorkflowHandle[Any, Any]) -> None:
         """Approve every pending request with the test deciders, until the run ends; a
@@ -421,5 +404,5 @@ class PlaybookRunner:
             await harness.__aexit__(None, None, None)
 
     def _harness_of(self, handle: WorkflowHandle[Any, Any]) -> PlaybookHarness:
-        name = handle.id.rsplit("/playbook/", 1)[-1]
+        name = playbook_of(handle.id)
         return self._harnesses[name]

@@ -19,7 +19,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from soar.alerts.models import Severity
 from soar.api.deps import Services
 from soar.approvals.models import Decision, DecisionKind
-from soar.cases.correlation import case_workflow_id
+from soar.cases.contract import case_workflow_id
 from soar.cases.models import CaseCommand, CaseState, Resolution
 from soar.containment.models import ActionState
 from tests.conftest import API_TOKEN, bearer, unique
@@ -215,24 +215,35 @@ async def test_command_reaches_the_case_workflow_once_per_request(
     assert command.data == {"case_id": case_id}
 
 
-async def test_command_to_an_ended_case_is_409(
+async def test_an_ended_case_takes_notes_only(
     api: httpx.AsyncClient, services: Services, temporal_client: Client, task_queue: str
 ) -> None:
     ended = await seed_case(services)
     handle = await start_case_workflow(temporal_client, services, ended, task_queue, 0)
     await handle.result()
     closed = await seed_case(services, state=CaseState.CLOSED, resolution=Resolution.BENIGN)
-    note = {"kind": "note", "actor": "alice", "text": "too late"}
+    note = {"kind": "note", "actor": "alice", "text": "too late, but worth saying"}
+    assign = {"kind": "assign", "actor": "alice", "assignee": "bob"}
 
-    after_end = await api.post(f"/api/cases/{ended}/commands", json=note, headers=OPERATOR)
-    after_close = await api.post(f"/api/cases/{closed}/commands", json=note, headers=OPERATOR)
+    for case_id in (ended, closed):
+        noted = await api.post(f"/api/cases/{case_id}/commands", json=note, headers=OPERATOR)
+        refused = await api.post(f"/api/cases/{case_id}/commands", json=assign, headers=OPERATOR)
 
-    assert after_end.status_code == 409
-    assert after_end.json()["message"] == (
-        f"case {ended} has ended: its workflow no longer takes changes"
-    )
-    assert after_close.status_code == 409
-    assert after_close.json()["message"] == f"case {closed} is closed and takes no more changes"
+        assert noted.status_code == 202, noted.text
+        assert noted.json()["workflow_id"] is None
+        detail = await services.store.get_case_detail(case_id)
+        assert detail is not None
+        [written] = [e for e in detail.timeline if e.id == noted.json()["command_id"]]
+        assert (written.kind, written.actor, written.summary) == (
+            "note",
+            "alice",
+            "too late, but worth saying",
+        )
+        assert refused.status_code == 409
+        assert refused.json() == {
+            "error": "conflict",
+            "message": f"case {case_id} has ended; it takes notes only",
+        }
 
 
 @pytest.mark.parametrize(

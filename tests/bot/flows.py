@@ -23,7 +23,7 @@ from soar.alerts.models import (
     make_alert,
 )
 from soar.cases.activities import AttachAlert, CaseStart
-from soar.cases.correlation import case_workflow_id
+from soar.cases.contract import case_workflow_id
 from soar.containment.models import ContainmentCommand
 from soar.store.db import Store
 from soar.store.views import CaseDetail

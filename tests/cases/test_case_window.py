@@ -21,8 +21,8 @@ from soar.alerts.models import (
     SeverityInfo,
     make_alert,
 )
-from soar.cases.activities import ATTACH_SIGNAL, CASE_WORKFLOW, AttachAlert, CaseStart
-from soar.cases.correlation import case_workflow_id
+from soar.cases.activities import AttachAlert, CaseStart
+from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
 from soar.cases.models import Case, TimelineKind
 from soar.store.db import Store
 from tests.conftest import TASK_QUEUE

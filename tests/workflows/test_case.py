@@ -28,6 +28,7 @@ from soar.alerts.models import (
 )
 from soar.alerts.models import Severity as Level
 from soar.approvals.models import (
+    APPROVALS_QUERY,
     DECIDE_UPDATE,
     ApprovalRequest,
     ApprovalSettings,
@@ -37,7 +38,8 @@ from soar.approvals.models import (
     decision_update_id,
 )
 from soar.cases.activities import PlaybookSettings
-from soar.cases.correlation import CorrelationRule, CorrelationSettings, case_workflow_id
+from soar.cases.contract import case_workflow_id
+from soar.cases.correlation import CorrelationRule, CorrelationSettings
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.ingest.parsers import get_parser
 from soar.ingest.parsers.base import ParseContext
@@ -50,7 +52,6 @@ from tests.conftest import make_settings
 from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
 from workflows.case import CaseWorkflow
 from workflows.sdk import spec_of
-from workflows.sdk.models import APPROVALS_QUERY
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from soar.approvals.models import (
     DecisionResult,
     decision_update_id,
 )
+from soar.approvals.service import DecisionRefusedError
 from soar.cases.models import TimelineKind
 from soar.store.db import Store
-from soar.testing.playbook_runner import DecisionRefusedError, PlaybookHarness
+from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.sdk_support import APPROVALS, alert, harness, history_length
 
 APPROVE, DENY = DecisionKind.APPROVE, DecisionKind.DENY

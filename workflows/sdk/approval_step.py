@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from soar.approvals.models import ApprovalRequest, ApprovalState
+    from soar.approvals.models import ApprovalRequest, ApprovalState, quoted_time
     from soar.cases.models import CaseCommandKind, CaseState, TimelineKind
     from soar.containment.activities import ContainmentActivities, describe
     from soar.containment.models import ContainmentCommand
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         PlaybookInput,
     )
 
-from workflows.sdk.approvals import ApprovalBook, when
+from workflows.sdk.approvals import ApprovalBook
 from workflows.sdk.recorder import Recorder
 
 LOOKUP_TIMEOUT = timedelta(seconds=30)
@@ -170,7 +170,7 @@ class ApprovalStep:
         await self._recorder.event(
             TimelineKind.APPROVAL_REQUESTED,
             f"Approval requested: {request.action} {request.target}; "
-            f"{needed} before {when(request.expires_at)}",
+            f"{needed} before {quoted_time(request.expires_at)}",
             actor=request.requested_by,
             reason=request.reason,
             data={
@@ -211,7 +211,7 @@ class ApprovalStep:
         elif request.state is ApprovalState.DENIED:
             detail = f"{what} denied by {request.settled_by}"
         else:
-            detail = f"{what} expired at {when(request.expires_at)} without a decision"
+            detail = f"{what} expired at {quoted_time(request.expires_at)} without a decision"
         await self._recorder.command(
             CaseCommandKind.SET_STATE, state=CaseState.TRIAGED, text=detail
         )
@@ -230,7 +230,7 @@ class ApprovalStep:
         await self._recorder.approval(request)
         await self._recorder.event(
             TimelineKind.APPROVAL_EXPIRED,
-            f"Approval of {what} expired at {when(request.expires_at)} without a decision",
+            f"Approval of {what} expired at {quoted_time(request.expires_at)} without a decision",
             actor="system",
             reason=f"on expiry: {path}",
             data={"approval_id": request.id, "on_expiry": path},

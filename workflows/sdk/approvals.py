@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
         DecisionKind,
         DecisionRequest,
         DecisionResult,
+        quoted_time,
+        settled_message,
     )
     from soar.containment.models import ContainmentCommand
 
@@ -32,11 +34,6 @@ class DecisionRefused(ApplicationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, type="DecisionRefused", non_retryable=True)
-
-
-def when(at: datetime) -> str:
-    """A time as decisions quote it: `2026-01-01T12:00:00Z`."""
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -83,7 +80,7 @@ class ApprovalBook:
         if settled is not None:
             return settled
         if now >= request.expires_at:
-            return f"expired at {when(request.expires_at)}"
+            return f"expired at {quoted_time(request.expires_at)}"
         if user not in entry.allowed:
             return f"{user} is not allowed to decide on this request"
         if (
@@ -95,7 +92,7 @@ class ApprovalBook:
         earlier = next((d for d in request.decisions if d.user == user), None)
         if earlier is not None:
             count = f"{len(entry.approvers)} of {request.quorum} approvals so far"
-            done = f"{_past(earlier.decision)} this request at {when(earlier.at)}"
+            done = f"{_past(earlier.decision)} this request at {quoted_time(earlier.at)}"
             return f"{user} already {done}; {count}"
         return None
 
@@ -168,14 +165,4 @@ def _past(kind: DecisionKind) -> str:
 
 def _settled(entry: Entry) -> str | None:
     """ "already approved by U1 at T" and the like, for a request that is no longer open."""
-    request = entry.request
-    if request.state is ApprovalState.PENDING:
-        return None
-    at = when(request.settled_at) if request.settled_at else "an earlier time"
-    if request.state is ApprovalState.APPROVED:
-        return f"already approved by {', '.join(entry.approvers)} at {at}"
-    if request.state is ApprovalState.DENIED:
-        return f"already denied by {request.settled_by} at {at}"
-    if request.state is ApprovalState.EXPIRED:
-        return f"expired at {at}"
-    return f"cancelled at {at}"
+    return settled_message(entry.request)

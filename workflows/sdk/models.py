@@ -25,12 +25,6 @@ APPROVAL_POLICY = "playbooks.approval_policy"
 ENRICH_OBSERVABLES = "playbooks.enrich"
 """Activity: run the configured enrichers on some observables."""
 
-CASE_COMMAND_SIGNAL = "command"
-"""The case workflow's signal that takes a :class:`soar.cases.models.CaseCommand`."""
-
-APPROVALS_QUERY = "approvals"
-"""The playbook workflow's query: its approval requests, pending and settled."""
-
 ENRICHMENT = "enrichment"
 NOTIFY = "notify"
 PLAYBOOK_FINISHED = "playbook_finished"

@@ -24,11 +24,18 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from soar.approvals.models import ApprovalRequest
-    from soar.cases.activities import PLAYBOOK_ENDED_SIGNAL, PlaybookEnded
-    from soar.cases.models import CaseCommand, CaseCommandKind, TimelineEvent, TimelineKind
+    from soar.cases.activities import PlaybookEnded
+    from soar.cases.contract import COMMAND_SIGNAL, PLAYBOOK_ENDED_SIGNAL
+    from soar.cases.models import (
+        CaseCommand,
+        CaseCommandKind,
+        TimelineEvent,
+        TimelineKind,
+        describe_command,
+    )
     from soar.containment.models import ContainmentAction
     from soar.store.activities import StoreActivities
-    from workflows.sdk.models import CASE_COMMAND_SIGNAL, PlaybookInput
+    from workflows.sdk.models import PlaybookInput
 
 from workflows.slack import SlackOutbox
 
@@ -132,7 +139,7 @@ class Recorder:
             return command
         case = workflow.get_external_workflow_handle(self.input.case_workflow_id)
         try:
-            await case.signal(CASE_COMMAND_SIGNAL, command)
+            await case.signal(COMMAND_SIGNAL, command)
         except FailureError as error:
             workflow.logger.warning("case workflow did not take command %s: %s", command.id, error)
             await self._record_command(command)
@@ -172,23 +179,3 @@ class Recorder:
             data={"command_id": command.id, **command.data},
             event_id=command.id,
         )
-
-
-def describe_command(command: CaseCommand) -> tuple[str, str]:
-    """The timeline kind and summary of a case command, as the case would write them."""
-    match command.kind:
-        case CaseCommandKind.NOTE:
-            return TimelineKind.NOTE, command.text or ""
-        case CaseCommandKind.ASSIGN:
-            return TimelineKind.ASSIGNED, f"Assigned to {command.assignee}"
-        case CaseCommandKind.SET_SEVERITY:
-            level = command.severity.value if command.severity else "unchanged"
-            return TimelineKind.SEVERITY_CHANGED, f"Severity → {level}"
-        case CaseCommandKind.SET_STATE:
-            state = command.state.value if command.state else "unchanged"
-            return TimelineKind.STATE_CHANGED, f"State → {state}"
-        case CaseCommandKind.ESCALATE:
-            return TimelineKind.ESCALATED, command.text or "Escalated"
-        case CaseCommandKind.CLOSE:
-            resolution = command.resolution.value if command.resolution else "no resolution"
-            return TimelineKind.STATE_CHANGED, f"Closed as {resolution}"

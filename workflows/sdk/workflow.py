@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from soar.approvals.models import (
+        APPROVALS_QUERY,
         DECIDE_UPDATE,
         ApprovalRequest,
         DecisionKind,
@@ -25,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from soar.cases.models import TimelineKind
     from workflows.sdk.models import (
-        APPROVALS_QUERY,
         PLAYBOOK_FINISHED,
         PlaybookInput,
         PlaybookResult,

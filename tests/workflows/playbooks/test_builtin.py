@@ -17,11 +17,12 @@ from temporalio.worker import Replayer
 
 from soar.alerts.models import ObservableRole, Severity
 from soar.approvals.models import ApprovalState, DecisionKind
+from soar.approvals.service import DecisionRefusedError
 from soar.cases.models import TimelineKind
 from soar.containment.models import ActionState, ContainmentVerb
 from soar.store.db import Store
 from soar.testing.actuators import RecordingActuator
-from soar.testing.playbook_runner import DecisionRefusedError, PlaybookHarness
+from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.playbooks.scenarios import HOST, IP, USER, run_scenario
 from tests.workflows.sdk_support import alert, harness, triaged
 from workflows.sdk import playbook_workflows

@@ -20,8 +20,8 @@ from soar.approvals.models import (
     DecisionRequest,
     decision_update_id,
 )
-from soar.cases.activities import ATTACH_SIGNAL, CASE_WORKFLOW, AttachAlert, CaseStart
-from soar.cases.correlation import case_workflow_id
+from soar.cases.activities import AttachAlert, CaseStart
+from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
 from soar.cases.models import CaseState, TimelineKind
 from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
