@@ -123,10 +123,10 @@ async def decide(
     try:
         result = await service.decide(bot.temporal, bot.store, request)
     except DecisionRefusedError as error:
-        await _show(bot, approval.id, click)
         await tell(
             client, click.channel, click.user, f":no_entry: Not recorded: {escape(error.message)}"
         )
+        await _show(bot, approval.id, click)
         return
     except UnavailableError as error:
         await tell(client, click.channel, click.user, f":warning: {escape(error.message)}")

@@ -1,4 +1,5 @@
-"""`soar cases list|show`: cases through the running operator API, like any other client.
+"""`soar cases list|show|note|assign|escalate|close`: cases through the running operator
+API, like any other client, so a refusal reads as the API and Slack word it.
 
 Almost every string shown here comes, in the end, from whoever can send an alert, so
 nothing from the API is ever parsed as Rich markup: values go into tables as `Text`.
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from soar.alerts.models import Severity
-from soar.cases.models import CaseState
+from soar.cases.models import CaseState, Resolution
 from soar.cli.operator_client import ApiError, OperatorClient
 from soar.settings import load_settings
 
@@ -227,3 +228,55 @@ def show(case_id: str, url: ApiUrl = None) -> None:
             console.print(render(case))
         else:
             console.print(Text(f"No {key}.", style="dim"))
+
+
+Actor = Annotated[str, typer.Option("--as", help="Who asks; recorded on the case's timeline.")]
+
+
+def _send(case_id: str, body: dict[str, Any], url: str | None) -> None:
+    """POST a command to the case; a refusal prints the service's reason and exits 1."""
+    try:
+        sent = OperatorClient(load_settings(), url).post(
+            f"/api/cases/{path_part(case_id)}/commands", body
+        )
+    except ApiError as error:
+        fail(error)
+    where = "its timeline" if sent["workflow_id"] is None else "its workflow"
+    Console().print(
+        Text.assemble((f"{body['kind']}: ", "green"), f"sent to case {sent['case_id']} ({where}).")
+    )
+
+
+@app.command("note")
+def note(case_id: str, text: str, actor: Actor, url: ApiUrl = None) -> None:
+    """Add a note to a case's timeline (a case that has ended still takes notes)."""
+    _send(case_id, {"kind": "note", "actor": actor, "text": text}, url)
+
+
+@app.command("assign")
+def assign(case_id: str, assignee: str, actor: Actor, url: ApiUrl = None) -> None:
+    """Assign an open case to ASSIGNEE."""
+    _send(case_id, {"kind": "assign", "actor": actor, "assignee": assignee}, url)
+
+
+@app.command("escalate")
+def escalate(
+    case_id: str,
+    actor: Actor,
+    reason: Annotated[str | None, typer.Option(help="Why it needs more eyes.")] = None,
+    url: ApiUrl = None,
+) -> None:
+    """Escalate an open case."""
+    _send(case_id, {"kind": "escalate", "actor": actor, "text": reason}, url)
+
+
+@app.command("close")
+def close(
+    case_id: str,
+    resolution: Annotated[Resolution, typer.Option(help="The verdict on the case.")],
+    actor: Actor,
+    reason: Annotated[str | None, typer.Option(help="Why; recorded with the closure.")] = None,
+    url: ApiUrl = None,
+) -> None:
+    """Close an open case with its resolution."""
+    _send(case_id, {"kind": "close", "actor": actor, "resolution": resolution, "text": reason}, url)
