@@ -27,7 +27,8 @@ from soar.settings import Settings, SourceAuth, SourceSettings, TemporalSettings
 from soar.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = REPO_ROOT.parent / "shared" / "samples" / "siem"
+#: One payload per SIEM source, owned by the tests (no path outside the repository).
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "siem"
 
 WEBHOOK_TOKEN = "test-webhook-token"
 API_TOKEN = "test-api-token"

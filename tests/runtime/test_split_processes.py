@@ -233,7 +233,7 @@ async def test_alerts_list_filters_by_source_and_severity(split: SplitStack) -> 
     code, only_splunk = await soar_cli(split, "alerts", "list", "--source", "splunk")
     assert code == 0, only_splunk
     assert shown(only_splunk) == {splunk["alert_id"]}
-    assert "Brute force against SSH" in only_splunk
+    assert "Repeated sudo failures on jump hosts" in only_splunk
     code, only_low = await soar_cli(split, "alerts", "list", "--severity", "low")
     assert code == 0, only_low
     assert shown(only_low) == {low["alert_id"]}

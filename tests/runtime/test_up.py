@@ -117,7 +117,7 @@ def test_up_first_run_restart_and_cli(tmp_path: Path, environment: dict[str, str
         if shown.exit_code == 0:
             break
         time.sleep(0.2)
-    assert "Brute force against SSH" in shown.output
+    assert "Repeated sudo failures on jump hosts" in shown.output
     sources = runner.invoke(app, ["sources"], env=cli_env)
     assert "splunk" in sources.output and "shared webhook token" in sources.output
     assert webhook not in sources.output

@@ -1,10 +1,10 @@
-"""Fixtures for the parser tests: the shared SIEM sample payloads and small helpers."""
+"""Fixtures for the parser tests: the SIEM sample payloads in tests/fixtures/siem and small
+helpers."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +12,7 @@ import pytest
 from soar.alerts.models import Alert
 from soar.ingest.parsers import PARSERS
 from soar.ingest.parsers.base import Item, ParseContext
-
-SAMPLES = Path(__file__).resolve().parents[3] / "../shared/samples/siem"
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture

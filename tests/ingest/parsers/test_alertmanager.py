@@ -19,25 +19,25 @@ def test_sample(sample: Callable[[str], Any], parse: Parse, triples: Parse) -> N
     first, second = parse("alertmanager", sample("alertmanager.json"))
     assert isinstance(first, Alert)
     assert isinstance(second, Alert)
-    assert first.title == "Port scan from 203.0.113.9"
-    assert second.title == "Port scan from 203.0.113.10"
-    assert first.rule == Rule(name="PortScanDetected")
+    assert first.title == "Host sweep from 198.51.100.14"
+    assert second.title == "Host sweep from 198.51.100.15"
+    assert first.rule == Rule(name="HostSweepDetected")
     assert first.severity == SeverityInfo(level=Severity.MEDIUM, original="warning")
     assert first.status is AlertStatus.FIRING
-    assert first.time == datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-    assert second.time == datetime(2026, 11, 22, 9, 30, 5, tzinfo=UTC)
-    assert first.dedup_key == "alertmanager:a1b2c3d4e5f60718:2026-11-22T09:30:00Z"
-    assert second.dedup_key == "alertmanager:b2c3d4e5f6071829:2026-11-22T09:30:05Z"
-    assert first.description == "1024 ports in 60s"
-    assert first.link == "http://prometheus.example.com:9090/graph?g0.expr=scan"
+    assert first.time == datetime(2026, 3, 14, 13, 5, tzinfo=UTC)
+    assert second.time == datetime(2026, 3, 14, 13, 5, 7, tzinfo=UTC)
+    assert first.dedup_key == "alertmanager:5e7a91c0d2b34f68:2026-03-14T13:05:00Z"
+    assert second.dedup_key == "alertmanager:6f8ba2d1e3c45079:2026-03-14T13:05:07Z"
+    assert first.description == "312 hosts probed in 120s"
+    assert first.link == "http://prometheus.example.org:9090/graph?g0.expr=sweep"
     assert triples(first) == [
-        ("ip", "203.0.113.9", "source"),
-        ("hostname", "sensor-1", "host"),
+        ("ip", "198.51.100.14", "source"),
+        ("hostname", "probe-2", "host"),
     ]
-    assert triples(second)[0] == ("ip", "203.0.113.10", "source")
-    assert first.raw["fingerprint"] == "a1b2c3d4e5f60718"
-    assert first.raw["_group"]["receiver"] == "soar"
-    assert first.raw["_group"]["commonLabels"]["job"] == "zeek"
+    assert triples(second)[0] == ("ip", "198.51.100.15", "source")
+    assert first.raw["fingerprint"] == "5e7a91c0d2b34f68"
+    assert first.raw["_group"]["receiver"] == "soar-intake"
+    assert first.raw["_group"]["commonLabels"]["job"] == "netflow-exporter"
     assert [a.id for a in parse("alertmanager", sample("alertmanager.json"))] == [
         first.id,
         second.id,
@@ -51,7 +51,7 @@ def test_resolved_is_an_update_of_the_same_alert(
     resolved = copy.deepcopy(firing)
     resolved["status"] = "resolved"
     resolved["alerts"][0]["status"] = "resolved"
-    resolved["alerts"][0]["endsAt"] = "2026-11-22T09:45:00Z"
+    resolved["alerts"][0]["endsAt"] = "2026-03-14T13:20:00Z"
     before, after = parse("alertmanager", firing)[0], parse("alertmanager", resolved)[0]
     assert after.status is AlertStatus.RESOLVED
     assert after.id == before.id

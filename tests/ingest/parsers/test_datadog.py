@@ -17,17 +17,17 @@ Parse = Callable[..., Any]
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     alert = parse_one("datadog", sample("datadog.json"))
-    assert alert.title == "Credential stuffing from 198.51.100.99"
-    assert alert.rule == Rule(name="Credential stuffing attack on login endpoint", id="def-000-abc")
+    assert alert.title == "Password spraying from 203.0.113.150"
+    assert alert.rule == Rule(name="Password spraying against the SSO portal", id="ddr-4f1-spray")
     assert alert.severity == SeverityInfo(level=Severity.HIGH, original="high")
-    assert alert.time == datetime(2025, 11, 22, 9, 50, tzinfo=UTC)
-    assert alert.dedup_key == "datadog:AAAAAYxyz-signal-0001"
-    assert alert.link == "https://app.datadoghq.com/security?event=AAAAAYxyz-signal-0001"
+    assert alert.time == datetime(2026, 3, 14, 10, 40, tzinfo=UTC)
+    assert alert.dedup_key == "datadog:sig-7Qm2-example-0042"
+    assert alert.link == "https://app.datadog.example.com/security?event=sig-7Qm2-example-0042"
     assert triples(alert) == [
-        ("ip", "198.51.100.99", "source"),
-        ("user", "multiple", "actor"),
-        ("url", "https://shop.example.com/login", "related"),
-        ("domain", "shop.example.com", "related"),
+        ("ip", "203.0.113.150", "source"),
+        ("user", "several", "actor"),
+        ("url", "https://portal.example.org/sso/login", "related"),
+        ("domain", "portal.example.org", "related"),
     ]
     assert parse_one("datadog", sample("datadog.json")).id == alert.id
 

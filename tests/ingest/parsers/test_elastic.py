@@ -12,9 +12,9 @@ from soar.alerts.models import Alert, Rule, Severity, SeverityInfo
 from soar.ingest.parsers.base import ParseError
 
 Parse = Callable[..., Any]
-UUID = "2f8d8c7e-6a51-4c3b-9b1e-6f0a7d1c2e33"
-RULE_ID = "9a1f2d3c-0000-4000-8000-000000000001"
-SHA256 = "3f786850e387550fdab836ed7e6dc881de23001b5f2b9e3b0d0e3b1a2f3c4d5e"
+UUID = "8b3e0f4a-27c9-4d15-b6e2-9f1a0c3d5e7b"
+RULE_ID = "c41e7b20-5d3a-4e8f-9a61-0b2c3d4e5f70"
+SHA256 = "a9c3e5f70b2d4168e0f2a4c6b8d0e2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4f6"
 
 
 def test_sample(sample: Callable[[str], Any], parse: Parse, triples: Parse) -> None:
@@ -23,17 +23,17 @@ def test_sample(sample: Callable[[str], Any], parse: Parse, triples: Parse) -> N
     assert len(items) == 1
     alert = items[0]
     assert isinstance(alert, Alert)
-    assert alert.title == "Malware Detection Alert"
-    assert alert.rule == Rule(name="Malware Detection Alert", id=RULE_ID)
+    assert alert.title == "Credential Dumping via LSASS Access"
+    assert alert.rule == Rule(name="Credential Dumping via LSASS Access", id=RULE_ID)
     assert alert.severity == SeverityInfo(level=Severity.CRITICAL, original="critical")
-    assert alert.time == datetime(2026, 11, 22, 9, 14, 5, 120000, tzinfo=UTC)
+    assert alert.time == datetime(2026, 3, 14, 11, 42, 17, 350000, tzinfo=UTC)
     assert alert.dedup_key == f"elastic:{UUID}"
     assert alert.link == document["results_link"]
     assert triples(alert) == [
-        ("ip", "198.51.100.23", "destination"),
-        ("hostname", "fin-laptop-07", "host"),
-        ("ip", "10.30.4.77", "host"),
-        ("user", "j.doe", "actor"),
+        ("ip", "203.0.113.88", "destination"),
+        ("hostname", "eng-ws-12", "host"),
+        ("ip", "192.0.2.19", "host"),
+        ("user", "r.okafor", "actor"),
         ("hash", SHA256, "related"),
     ]
     assert alert.raw["kibana"]["alert"]["uuid"] == UUID

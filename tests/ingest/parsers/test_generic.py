@@ -16,24 +16,22 @@ Parse = Callable[..., Any]
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     alert = parse_one("generic", sample("generic.json"))
-    assert alert.title == "Ransomware behaviour detected"
+    assert alert.title == "Credential theft tool executed"
     assert alert.severity == SeverityInfo(level=Severity.CRITICAL, original="critical")
-    assert alert.time == datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
-    assert alert.dedup_key == "generic:edr-000123"
-    assert alert.description == (
-        "Mass file renames with .locked extension; beacon to 198.51.100.23"
-    )
+    assert alert.time == datetime(2026, 3, 14, 12, 10, tzinfo=UTC)
+    assert alert.dedup_key == "generic:edr-7731"
+    assert alert.description == "LSASS memory read by an unsigned binary; upload to 203.0.113.201"
     assert alert.rule == Rule()
     assert alert.link is None
     assert alert.status is AlertStatus.FIRING
     assert triples(alert) == [
-        ("ip", "10.20.5.5", "source"),
-        ("hostname", "file-srv-02", "host"),
-        ("user", "CORP\\backup-svc", "actor"),
-        ("hash", "44d88612fea8a8f36de82e1278abb02f", "related"),
-        ("url", "https://edr.example.com/alerts/edr-000123", "related"),
-        ("domain", "edr.example.com", "related"),
-        ("ip", "198.51.100.23", "related"),
+        ("ip", "192.0.2.44", "source"),
+        ("hostname", "hr-share-04", "host"),
+        ("user", "EXAMPLE\\svc-archive", "actor"),
+        ("hash", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "related"),
+        ("url", "https://edr.example.org/alerts/edr-7731", "related"),
+        ("domain", "edr.example.org", "related"),
+        ("ip", "203.0.113.201", "related"),
     ]
     assert alert.raw == sample("generic.json")
     assert parse_one("generic", sample("generic.json")).id == alert.id

@@ -14,21 +14,21 @@ Parse = Callable[..., Any]
 def test_sample(sample: Callable[[str], Any], parse: Parse, triples: Parse) -> None:
     (alert,) = parse("grafana", sample("grafana.json"))
     assert isinstance(alert, Alert)
-    assert alert.title == "Impossible travel for a.smith@example.com"
-    assert alert.rule == Rule(name="Impossible travel")
+    assert alert.title == "Unusual admin consent by k.tanaka@example.org"
+    assert alert.rule == Rule(name="Unusual admin consent")
     assert alert.severity == SeverityInfo(level=Severity.HIGH, original="high")
     assert alert.status is AlertStatus.FIRING
-    assert alert.time == datetime(2026, 11, 22, 8, tzinfo=UTC)
-    assert alert.dedup_key == "grafana:c0ffee0011223344:2026-11-22T08:00:00Z"
-    assert alert.link == "https://grafana.example.com/alerting/grafana/abc/view"
+    assert alert.time == datetime(2026, 3, 14, 6, 15, tzinfo=UTC)
+    assert alert.dedup_key == "grafana:9d0e1f2a3b4c5d6e:2026-03-14T06:15:00Z"
+    assert alert.link == "https://grafana.example.org/alerting/grafana/q7r/view"
     assert alert.description is None
     assert triples(alert) == [
-        ("email", "a.smith@example.com", "actor"),
-        ("ip", "192.0.2.200", "source"),
+        ("email", "k.tanaka@example.org", "actor"),
+        ("ip", "198.51.100.61", "source"),
     ]
-    assert alert.raw["_group"]["orgId"] == 1
-    assert alert.raw["_group"]["title"] == "[FIRING:1] Impossible travel"
-    assert alert.raw["values"] == {"A": 2}
+    assert alert.raw["_group"]["orgId"] == 3
+    assert alert.raw["_group"]["title"] == "[FIRING:1] Unusual admin consent"
+    assert alert.raw["values"] == {"B": 5}
     assert parse("grafana", sample("grafana.json"))[0].id == alert.id
 
 

@@ -16,21 +16,21 @@ Parse = Callable[..., Any]
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     alert = parse_one("graylog", sample("graylog.json"))
-    assert alert.title == "Multiple failed VPN logins"
-    assert alert.rule == Rule(name="Multiple failed VPN logins", id="64f0c0ffee0000000000abcd")
+    assert alert.title == "Repeated MFA push denials"
+    assert alert.rule == Rule(name="Repeated MFA push denials", id="65f3a9e1c07b2d4e8a6c1f90")
     assert alert.severity == SeverityInfo(level=Severity.HIGH, original="3")
-    assert alert.time == datetime(2026, 11, 22, 9, 50, tzinfo=UTC)
-    assert alert.dedup_key == "graylog:01JD0000000000000000000001"
+    assert alert.time == datetime(2026, 3, 14, 10, 25, tzinfo=UTC)
+    assert alert.dedup_key == "graylog:01JPEXAMPLE00000000000042"
     assert alert.description == (
-        "More than 20 failed VPN logins from one address in 5 minutes\n"
-        "Multiple failed VPN logins: count()=37 src_ip=192.0.2.55"
+        "More than 10 denied MFA pushes for one account in 10 minutes\n"
+        "Repeated MFA push denials: count()=14 src_ip=203.0.113.130"
     )
     assert alert.link is None
     assert triples(alert) == [
-        ("ip", "192.0.2.55", "source"),
-        ("user", "vpn-svc", "actor"),
+        ("ip", "203.0.113.130", "source"),
+        ("user", "p.novak", "actor"),
     ]
-    assert all(o.value != "graylog-node-1" for o in alert.observables)
+    assert all(o.value != "graylog-node-b" for o in alert.observables)
     assert parse_one("graylog", sample("graylog.json")).id == alert.id
 
 

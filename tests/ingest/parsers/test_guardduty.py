@@ -14,26 +14,26 @@ from soar.ingest.parsers.base import ParseError
 from soar.ingest.parsers.guardduty import console_link
 
 Parse = Callable[..., Any]
-FINDING_ID = "16afba5c5c43e07c9e3e5e2e544e95df"
-TITLE = "203.0.113.200 is performing SSH brute force attacks against i-0abc123def4567890."
+FINDING_ID = "7c2e4a6b8d0f1e3a5c7b9d1f3e5a7c9b"
+TITLE = "198.51.100.203 is performing RDP brute force attacks against i-0fe9d8c7b6a543210."
 
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     alert = parse_one("guardduty", sample("guardduty.json"))
     assert alert.title == TITLE
     assert alert.description == TITLE
-    assert alert.rule == Rule(name="UnauthorizedAccess:EC2/SSHBruteForce")
+    assert alert.rule == Rule(name="UnauthorizedAccess:EC2/RDPBruteForce")
     assert alert.severity == SeverityInfo(level=Severity.MEDIUM, original="5.0")
-    assert alert.time == datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    assert alert.time == datetime(2026, 3, 14, 14, 5, tzinfo=UTC)
     assert alert.dedup_key == f"guardduty:{FINDING_ID}"
     assert alert.link == (
-        "https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1"
+        "https://ap-southeast-2.console.aws.amazon.com/guardduty/home?region=ap-southeast-2"
         f"#/findings?macros=current&fId={FINDING_ID}"
     )
     assert triples(alert) == [
-        ("ip", "203.0.113.200", "source"),
-        ("ip", "10.0.1.25", "host"),
-        ("hostname", "i-0abc123def4567890", "host"),
+        ("ip", "198.51.100.203", "source"),
+        ("ip", "192.0.2.18", "host"),
+        ("hostname", "i-0fe9d8c7b6a543210", "host"),
     ]
 
 
@@ -42,7 +42,7 @@ def test_updated_finding_is_the_same_alert(sample: Callable[[str], Any], parse_o
     updated = copy.deepcopy(original)
     updated["id"] = "another-eventbridge-event-id"
     updated["detail"]["service"]["count"] = 9
-    updated["detail"]["updatedAt"] = "2026-11-22T10:39:00.000Z"
+    updated["detail"]["updatedAt"] = "2026-03-14T15:18:00.000Z"
     assert parse_one("guardduty", updated).id == parse_one("guardduty", original).id
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ from soar.ingest.parsers import PARSERS
 from soar.ingest.parsers.base import SKIPPED, ParseContext, ParseError
 from soar.ingest.parsers.fields import DESCRIPTION_MAX, TITLE_MAX, parse_time
 from soar.ingest.parsers.generic import DEFAULT_PATHS
+from tests.conftest import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[3] / "../shared/samples/siem"
 SOURCES = sorted(PARSERS)
 SETTINGS = settings(
     max_examples=100,

@@ -12,7 +12,7 @@ from soar.alerts.models import Alert, AlertStatus, Rule, Severity, SeverityInfo
 from soar.ingest.parsers.base import ParseError
 
 Parse = Callable[..., Any]
-NAME = "7d2c4b9e-4f0a-4a6e-9d3b-1c2e3f405162"
+NAME = "e4b1c9d2-8a7f-4e36-b5c0-2d9e8f7a6b51"
 SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
 SHA1 = "3395856ce81f2b7382dee72602f798b642f14140"
 
@@ -20,19 +20,19 @@ SHA1 = "3395856ce81f2b7382dee72602f798b642f14140"
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     document = sample("sentinel.json")
     alert = parse_one("sentinel", document)
-    assert alert.title == "Suspicious sign-in followed by mailbox rule creation"
+    assert alert.title == "Anomalous token use followed by inbox forwarding rule"
     assert alert.severity == SeverityInfo(level=Severity.HIGH, original="High")
     assert alert.rule == Rule(
-        id="/subscriptions/x/providers/Microsoft.SecurityInsights/alertRules/r1"
+        id="/subscriptions/sub-example/providers/Microsoft.SecurityInsights/alertRules/token-anomaly"
     )
-    assert alert.time == datetime(2026, 11, 22, 7, 45, tzinfo=UTC)
+    assert alert.time == datetime(2026, 3, 14, 5, 50, tzinfo=UTC)
     assert alert.dedup_key == f"sentinel:{NAME}"
     assert alert.link == document["object"]["properties"]["incidentUrl"]
     assert alert.status is AlertStatus.FIRING
     assert triples(alert) == [
-        ("user", "m.lee@example.com", "related"),
-        ("email", "m.lee@example.com", "related"),
-        ("ip", "198.51.100.140", "related"),
+        ("user", "d.silva@example.org", "related"),
+        ("email", "d.silva@example.org", "related"),
+        ("ip", "203.0.113.174", "related"),
     ]
     assert parse_one("sentinel", sample("sentinel.json")).id == alert.id
 

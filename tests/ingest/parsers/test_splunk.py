@@ -15,25 +15,25 @@ from soar.alerts.models import Rule, Severity, SeverityInfo
 from soar.ingest.parsers.base import ParseError
 
 Parse = Callable[..., Any]
-SID = "scheduler__admin__search__RMD5a1b2c3d4e5f60718_at_1763812800_4242"
+SID = "scheduler__secops__search__RMD5f0e1d2c3b4a59687_at_1773484800_917"
 
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     document = sample("splunk.json")
     alert = parse_one("splunk", document)
-    assert alert.title == "Brute force against SSH"
-    assert alert.rule == Rule(name="Brute force against SSH")
+    assert alert.title == "Repeated sudo failures on jump hosts"
+    assert alert.rule == Rule(name="Repeated sudo failures on jump hosts")
     assert alert.severity == SeverityInfo(level=Severity.HIGH, original="high")
-    assert alert.time == datetime.fromtimestamp(1763812795, UTC)
+    assert alert.time == datetime.fromtimestamp(1773476795, UTC)
     assert alert.link == document["results_link"]
     canonical = json.dumps(document["result"], sort_keys=True, separators=(",", ":"))
     row_hash = hashlib.sha256(canonical.encode()).hexdigest()
     assert alert.dedup_key == f"splunk:{SID}:{row_hash}"
     assert triples(alert) == [
-        ("ip", "203.0.113.45", "source"),
-        ("ip", "10.20.1.15", "destination"),
-        ("hostname", "bastion-01", "host"),
-        ("user", "root", "actor"),
+        ("ip", "198.51.100.71", "source"),
+        ("ip", "192.0.2.30", "destination"),
+        ("hostname", "jump-02", "host"),
+        ("user", "deploy", "actor"),
     ]
     assert parse_one("splunk", sample("splunk.json")).id == alert.id
 
@@ -41,7 +41,7 @@ def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) 
 def test_rows_of_one_search_are_distinct(sample: Callable[[str], Any], parse_one: Parse) -> None:
     first = sample("splunk.json")
     second = copy.deepcopy(first)
-    second["result"]["src"] = "203.0.113.46"
+    second["result"]["src"] = "198.51.100.72"
     assert parse_one("splunk", first).dedup_key != parse_one("splunk", second).dedup_key
 
 

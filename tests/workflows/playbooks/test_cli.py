@@ -70,10 +70,10 @@ async def test_a_sample_payload_runs_the_playbook_in_dry_run(
     assert run.error is None
     [action] = run.actions
     assert action.state is ActionState.DRY_RUN
-    assert action.detail == "dry run: would contain file-srv-02 with edr"
+    assert action.detail == "dry run: would contain hr-share-04 with edr"
     assert [d.user for d in run.approvals[0].decisions] == ["soar-test-1"]
     with cli.console.capture() as captured:
         cli.print_run(spec, alert, run)
     printed = captured.get()
-    assert "Playbook compromised_host on Ransomware behaviour detected" in printed
-    assert "Actions: contain file-srv-02: dry_run" in printed
+    assert "Playbook compromised_host on Credential theft tool executed" in printed
+    assert "Actions: contain hr-share-04: dry_run" in printed
