@@ -25,6 +25,7 @@ from bot import approvals, cases, commands, home
 from bot.clients import SlackNotConfigured, web_client
 from bot.context import Bot
 from bot.ids import ActionId
+from bot.settings import slack_mode
 from soar.api.deps import Services
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def build_app(services: Services, *, socket_mode: bool = False) -> AsyncApp:
 def mount_slack(app: FastAPI, services: Services) -> None:
     """Serve the bot at `POST /slack/events` when Slack is configured (bot token and
     signing secret); otherwise leave the API as it is."""
-    if not services.settings.slack_enabled:
+    if not slack_mode(services.settings).http:
         log.info("Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not both set")
         return
     handler = AsyncSlackRequestHandler(build_app(services))
@@ -79,8 +80,7 @@ def mount_slack(app: FastAPI, services: Services) -> None:
 
 def socket_mode_configured(services: Services) -> bool:
     """Whether :func:`run_socket_mode` can run: a bot token and an app token."""
-    settings = services.settings
-    return settings.slack_bot_token is not None and settings.slack_app_token is not None
+    return slack_mode(services.settings).socket
 
 
 async def run_socket_mode(services: Services) -> None:

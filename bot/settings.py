@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, Field, field_validator
 
 from soar.alerts.models import Severity
+
+if TYPE_CHECKING:  # soar.settings embeds SlackSettings, so it imports this module
+    from soar.settings import Settings
 
 EVERYONE = "*"
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -105,3 +109,25 @@ class SlackSettings(BaseModel):
     def channel_for(self, severity: Severity) -> str | None:
         """The channel of a case of this severity, if any."""
         return self.channels.get(severity) or self.default_channel
+
+
+class SlackMode(NamedTuple):
+    """Which parts of Slack run, decided from the tokens here and nowhere else.
+
+    `posts`: workflows post case and approval messages (the bot token). `http`: clicks
+    and commands arrive at `POST /slack/events` (and the signing secret to verify them).
+    `socket`: they arrive over Socket Mode instead or as well (and the app token)."""
+
+    posts: bool
+    http: bool
+    socket: bool
+
+
+def slack_mode(settings: Settings) -> SlackMode:
+    """What runs of Slack with these settings (see :class:`SlackMode`)."""
+    posts = settings.slack_bot_token is not None
+    return SlackMode(
+        posts=posts,
+        http=posts and settings.slack_signing_secret is not None,
+        socket=posts and settings.slack_app_token is not None,
+    )

@@ -202,10 +202,6 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
-    @property
-    def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
-
 
 def config_path() -> Path:
     """The TOML file to read: `SOAR_CONFIG`, else `./soar.toml`."""

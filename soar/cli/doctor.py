@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from temporalio.client import Client
 
 from bot.clients import api_url, web_client
+from bot.settings import slack_mode
 from soar import search_attributes
 from soar.ingest.spool import Spool
 from soar.ingest.start_errors import describe
@@ -129,7 +130,8 @@ async def check_spool(settings: Settings) -> list[Check]:
 async def check_slack(settings: Settings) -> list[Check]:
     """Which Slack parts run (posting, HTTP events, Socket Mode), whether the bot token
     works (`auth.test`), and whether there is a channel to post in."""
-    if settings.slack_bot_token is None:
+    mode = slack_mode(settings)
+    if not mode.posts:
         detail = "off: SLACK_BOT_TOKEN not set (everything else runs without Slack)"
         if settings.slack_signing_secret or settings.slack_app_token:
             return [Check("slack", WARN, detail + "; the other Slack settings are ignored")]
@@ -137,8 +139,8 @@ async def check_slack(settings: Settings) -> list[Check]:
     transports = [
         name
         for name, on in (
-            ("HTTP at /slack/events", settings.slack_signing_secret is not None),
-            ("Socket Mode", settings.slack_app_token is not None),
+            ("HTTP at /slack/events", mode.http),
+            ("Socket Mode", mode.socket),
         )
         if on
     ]

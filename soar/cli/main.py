@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.settings import slack_mode
 from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
@@ -160,7 +161,7 @@ def bot(
         )
         raise typer.Exit(2)
     settings = _settings(temporal_address, namespace, None, None, None)
-    if settings.slack_bot_token is None or settings.slack_app_token is None:
+    if not slack_mode(settings).socket:
         console.print("[red]error:[/red] Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
         raise typer.Exit(1)
     logging.basicConfig(level=settings.log_level)

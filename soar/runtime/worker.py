@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 
 from bot.activities import SlackActivities
+from bot.settings import slack_mode
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import ActuatorRegistry, build_actuator_registry
@@ -19,6 +20,7 @@ from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWor
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
 from soar.store.db import Store
+from soar.store.repository import Repository
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
@@ -27,12 +29,22 @@ from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.spec import PlaybookSpec
 from workflows.slack import SlackDeliveryWorkflow
 
-WORKFLOWS: list[type] = [
-    AlertWorkflow,
-    CaseWorkflow,
-    ContainmentExpiryWorkflow,
-    SlackDeliveryWorkflow,
-]
+PLAYBOOK_SUPPORT_WORKFLOWS: list[type] = [ContainmentExpiryWorkflow, SlackDeliveryWorkflow]
+"""What every playbook run needs beside its own workflow: expiry of what it contained,
+and delivery of what it still had to say when it ended."""
+
+
+def playbook_workflows(playbooks: Sequence[PlaybookSpec]) -> list[type]:
+    """The workflows a worker running `playbooks` registers, besides the product's own."""
+    return [*(spec.workflow for spec in playbooks), *PLAYBOOK_SUPPORT_WORKFLOWS]
+
+
+def playbook_activities(
+    store: Repository, containment: ContainmentActivities, playbooks: PlaybookActivities
+) -> list[Callable[..., Any]]:
+    """The activities playbook runs call: the store, containment and the SDK's own. The
+    product's worker and the playbook test harness both register exactly these."""
+    return [*StoreActivities(store).all(), *containment.all(), *playbooks.all()]
 
 
 def product_activities(
@@ -54,15 +66,17 @@ def product_activities(
         slots=store,
     )
     return [
-        *StoreActivities(store).all(),
+        *playbook_activities(
+            store,
+            containment,
+            PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers),
+        ),
         *TriageActivities(inventory, enrichers).all(),
         *CorrelationActivities(
             settings.correlation,
             settings.temporal.task_queue,
-            slack=settings.slack_bot_token is not None,
+            slack=slack_mode(settings).posts,
         ).all(),
-        *containment.all(),
-        *PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers).all(),
         *SlackActivities.from_settings(settings, store).all(),
     ]
 
@@ -87,7 +101,7 @@ def build_worker(
         task_queue=settings.temporal.task_queue,
         tuner=_tuner(workflow_slots),
         max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLERS,
-        workflows=[*WORKFLOWS, *(spec.workflow for spec in playbooks), *extra_workflows],
+        workflows=[AlertWorkflow, CaseWorkflow, *playbook_workflows(playbooks), *extra_workflows],
         activities=[
             *product_activities(settings, store, playbooks, actuators),
             *extra_activities,

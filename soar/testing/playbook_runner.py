@@ -52,11 +52,10 @@ from soar.enrichment.inventory import Inventory
 from soar.enrichment.models import Triage
 from soar.enrichment.providers import AddressEnricher, EnricherRegistry
 from soar.guardrails.settings import GuardrailSettings
-from soar.store.activities import StoreActivities
+from soar.runtime.worker import playbook_activities, playbook_workflows
 from soar.store.repository import Repository
 from soar.testing.actuators import RecordingActuator
 from workflows.sdk.activities import PlaybookActivities
-from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.models import (
     APPROVAL_POLICY,
     ApprovalPolicy,
@@ -65,7 +64,6 @@ from workflows.sdk.models import (
 )
 from workflows.sdk.registry import spec_of
 from workflows.sdk.spec import PlaybookSpec
-from workflows.slack import SlackDeliveryWorkflow
 
 TEST_DECIDERS = tuple(f"soar-test-{n}" for n in range(1, 6))
 """Who decides in an auto-approved run: enough distinct people for a quorum of five."""
@@ -125,12 +123,7 @@ class PlaybookHarness:
         self._worker = Worker(
             client,
             task_queue=self.task_queue,
-            workflows=[
-                *(spec.workflow for spec in self.specs),
-                ContainmentExpiryWorkflow,
-                SlackDeliveryWorkflow,
-                *workflows,
-            ],
+            workflows=[*playbook_workflows(self.specs), *workflows],
             activities=self._activities(
                 approvals or ApprovalSettings(),
                 guardrails or GuardrailSettings(),
@@ -166,14 +159,12 @@ class PlaybookHarness:
             slots=self.store,
         )
         playbooks = PlaybookActivities(self.specs, approvals=approvals, enrichers=enrichers)
-        policy = auto_approval_policy if self.auto_approve else playbooks.approval_policy
-        return [
-            *StoreActivities(self.store).all(),
-            *containment.all(),
-            playbooks.match_playbooks,
-            playbooks.enrich_observables,
-            policy,
-        ]
+        activities = playbook_activities(self.store, containment, playbooks)
+        if self.auto_approve:
+            activities = [
+                auto_approval_policy if a == playbooks.approval_policy else a for a in activities
+            ]
+        return activities
 
     def spec(self, playbook: Any) -> PlaybookSpec:
         """The spec of a playbook given by name, spec or decorated object."""
