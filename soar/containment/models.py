@@ -145,3 +145,50 @@ class ContainmentAction(BaseModel):
     applied_at: UtcDatetime | None = None
     reverted_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
+
+    @property
+    def in_effect(self) -> bool:
+        """Whether the command is in force now (applied, or applied and verified)."""
+        return self.state in (ActionState.APPLIED, ActionState.VERIFIED)
+
+    @property
+    def carried_out(self) -> bool:
+        """Whether the step went through: in effect, or would have been in a dry run."""
+        return self.in_effect or self.state is ActionState.DRY_RUN
+
+
+def block_ip(address: str, ttl: int | None = None) -> ContainmentCommand:
+    """Deny all traffic to and from an address or CIDR block, for `ttl` seconds (until
+    reverted when None)."""
+    kind = TargetType.IPV6_NET if ":" in address else TargetType.IPV4_NET
+    return ContainmentCommand(
+        action=ContainmentVerb.DENY,
+        target=ContainmentTarget(type=kind, value=address),
+        args=ContainmentArgs(duration_seconds=ttl),
+    )
+
+
+def isolate(host: str, ttl: int | None = None) -> ContainmentCommand:
+    """Cut a host off the network, but for its EDR's own connection."""
+    return ContainmentCommand(
+        action=ContainmentVerb.CONTAIN,
+        target=ContainmentTarget(type=TargetType.HOSTNAME, value=host),
+        args=ContainmentArgs(duration_seconds=ttl),
+    )
+
+
+def disable_account(user: str, ttl: int | None = None) -> ContainmentCommand:
+    """Disable an account so that it can no longer sign in."""
+    return ContainmentCommand(
+        action=ContainmentVerb.DISABLE,
+        target=ContainmentTarget(type=TargetType.ACCOUNT, value=user),
+        args=ContainmentArgs(duration_seconds=ttl),
+    )
+
+
+def revoke_sessions(user: str) -> ContainmentCommand:
+    """End an account's sessions and tokens (cannot be undone)."""
+    return ContainmentCommand(
+        action=ContainmentVerb.REVOKE,
+        target=ContainmentTarget(type=TargetType.ACCOUNT, value=user),
+    )

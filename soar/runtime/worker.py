@@ -26,6 +26,7 @@ from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.discovery import discover_playbooks
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
+from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
 from workflows.slack import SlackDeliveryWorkflow
 
@@ -100,6 +101,7 @@ def build_worker(
         client,
         task_queue=settings.temporal.task_queue,
         tuner=_tuner(workflow_slots),
+        workflow_runner=workflow_runner(),
         max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLERS,
         workflows=[AlertWorkflow, CaseWorkflow, *playbook_workflows(playbooks), *extra_workflows],
         activities=[

@@ -63,6 +63,7 @@ from workflows.sdk.models import (
     PlaybookResult,
 )
 from workflows.sdk.registry import spec_of
+from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
 
 TEST_DECIDERS = tuple(f"soar-test-{n}" for n in range(1, 6))
@@ -123,6 +124,7 @@ class PlaybookHarness:
         self._worker = Worker(
             client,
             task_queue=self.task_queue,
+            workflow_runner=workflow_runner(),
             workflows=[*playbook_workflows(self.specs), *workflows],
             activities=self._activities(
                 approvals or ApprovalSettings(),

@@ -94,9 +94,15 @@ async def sdk_configured(ctx: PlaybookContext) -> None:
 async def sdk_misuse(ctx: PlaybookContext) -> None:
     """Uses an approval for one address to block another."""
     outcome = await ctx.request_approval(
-        "deny", "45.9.9.9", "test", "none: a test", command=deny("45.9.9.9")
+        deny("45.9.9.9"), reason="test", blast_radius="none: a test"
     )
     await ctx.contain(deny("45.9.9.10"), approval=outcome)
+
+
+@playbook(name="sdk_vague", trigger=Trigger(sources=("sdk-test",), rule="vague"))
+async def sdk_vague(ctx: PlaybookContext) -> None:
+    """Asks for an approval without saying of what."""
+    await ctx.request_approval(reason="trust me")
 
 
 @playbook(

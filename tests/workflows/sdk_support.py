@@ -49,6 +49,7 @@ TEST_PLAYBOOKS = [
     sdk_playbooks.sdk_steps,
     sdk_playbooks.sdk_broken,
     sdk_playbooks.sdk_misuse,
+    sdk_playbooks.sdk_vague,
     sdk_playbooks.SdkClassPlaybook,
 ]
 

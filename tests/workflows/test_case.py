@@ -52,6 +52,7 @@ from tests.conftest import make_settings
 from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
 from workflows.case import CaseWorkflow
 from workflows.sdk import spec_of
+from workflows.sdk.sandbox import workflow_runner
 
 
 @pytest.fixture
@@ -101,7 +102,11 @@ def new_attacker(second_octet: int) -> str:
 async def replays(client: Client, workflow_id: str) -> int:
     """Replay every run of a workflow id (continued-as-new runs included) against the
     case workflow as it is now; returns how many runs replayed. Non-determinism fails."""
-    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflow_runner=workflow_runner(),
+        workflows=[CaseWorkflow],
+        data_converter=pydantic_data_converter,
+    )
     runs = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     for run in runs:
         history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()

@@ -23,6 +23,7 @@ from tests.workflows.sdk_support import alert, harness
 from workflows.sdk import PlaybookInput, playbook_workflows
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.models import expiry_workflow_id
+from workflows.sdk.sandbox import workflow_runner
 
 ACTUATOR = RecordingActuator()
 
@@ -150,6 +151,7 @@ async def test_a_containment_with_a_time_to_live_is_reverted_when_it_expires(
     [stored] = [a for a in detail.actions if a.id == action.id]
     assert stored.state is ActionState.REVERTED
     replayer = Replayer(
+        workflow_runner=workflow_runner(),
         workflows=[ContainmentExpiryWorkflow, *playbook_workflows([steps.spec("sdk_gate")])],
         data_converter=pydantic_data_converter,
     )
@@ -271,6 +273,16 @@ async def test_an_approval_covers_only_its_own_target(steps: PlaybookHarness) ->
     )
     assert run.approvals[0].state is ApprovalState.APPROVED
     assert run.actions == []
+
+
+async def test_an_approval_of_nothing_named_fails_the_playbook_in_plain_words(
+    steps: PlaybookHarness,
+) -> None:
+    run = await steps.run("sdk_vague", alert(f"vague-{key()}", rule="vague"), within=20)
+    assert run.error == (
+        "PlaybookError: request_approval needs a command, or an action, a target and a blast_radius"
+    )
+    assert run.approvals == []
 
 
 async def test_a_playbook_written_as_a_class_runs(steps: PlaybookHarness) -> None:

@@ -6,21 +6,23 @@ the host → notify its owner. Runs for alerts of high severity or more about a 
 
 from __future__ import annotations
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Severity
-    from soar.containment.models import (
-        ActionState,
-        ContainmentCommand,
-        ContainmentTarget,
-        ContainmentVerb,
-        TargetType,
-    )
-    from soar.enrichment.models import AssetContext, Criticality, Triage
-    from soar.enrichment.names import normalise_host, short_host
-
-from workflows.sdk import PlaybookContext, Trigger, playbook
+from workflows.sdk import (
+    ActionState,
+    Alert,
+    AssetContext,
+    Criticality,
+    Observable,
+    ObservableRole,
+    ObservableType,
+    PlaybookContext,
+    Severity,
+    Triage,
+    Trigger,
+    isolate,
+    normalise_host,
+    playbook,
+    short_host,
+)
 
 CRITICAL_QUORUM = 2
 
@@ -56,23 +58,18 @@ async def compromised_host(ctx: PlaybookContext) -> None:
     await ctx.enrich([observable])
     asset = asset_of(ctx.triage, host)
     critical = asset is not None and asset.criticality is Criticality.CRITICAL
-    command = ContainmentCommand(
-        action=ContainmentVerb.CONTAIN,
-        target=ContainmentTarget(type=TargetType.HOSTNAME, value=host),
-    )
     owner = asset.owner if asset else None
     outcome = await ctx.request_approval(
+        isolate(host),
         action="isolate",
-        target=host,
         reason=ctx.alert.title,
         blast_radius=_blast_radius(host, owner, critical),
         quorum=CRITICAL_QUORUM if critical else 1,
-        command=command,
     )
     if not outcome.approved:
         return
-    action = await ctx.contain(command, approval=outcome)
-    if action.state not in (ActionState.APPLIED, ActionState.VERIFIED, ActionState.DRY_RUN):
+    action = await ctx.contain(outcome)
+    if not action.carried_out:
         return
     if owner is None:
         await ctx.note(f"{host} has no owner in the inventory: nobody was notified.")

@@ -7,23 +7,22 @@ public source address: a private one cannot be blocked at the edge.
 
 from __future__ import annotations
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Severity
-    from soar.containment.models import (
-        ActionState,
-        ContainmentAction,
-        ContainmentArgs,
-        ContainmentCommand,
-        ContainmentTarget,
-        ContainmentVerb,
-        TargetType,
-    )
-    from soar.enrichment.addresses import classify
-    from soar.enrichment.models import AddressClass, Triage
-
-from workflows.sdk import PlaybookContext, Trigger, playbook
+from workflows.sdk import (
+    ActionState,
+    AddressClass,
+    Alert,
+    ContainmentAction,
+    Observable,
+    ObservableRole,
+    ObservableType,
+    PlaybookContext,
+    Severity,
+    Triage,
+    Trigger,
+    block_ip,
+    classify_address,
+    playbook,
+)
 
 BLOCK_SECONDS = 3600
 SOURCE_ROLES = frozenset({ObservableRole.SOURCE, ObservableRole.ACTOR})
@@ -46,16 +45,6 @@ def has_public_source(alert: Alert, triage: Triage | None) -> bool:
     return public_source(alert) is not None
 
 
-def deny(address: str, seconds: int) -> ContainmentCommand:
-    """The command to block an address for `seconds`."""
-    kind = TargetType.IPV6_NET if ":" in address else TargetType.IPV4_NET
-    return ContainmentCommand(
-        action=ContainmentVerb.DENY,
-        target=ContainmentTarget(type=kind, value=address),
-        args=ContainmentArgs(duration_seconds=seconds),
-    )
-
-
 @playbook(
     name="malicious_ip",
     trigger=Trigger(
@@ -73,25 +62,22 @@ async def malicious_ip(ctx: PlaybookContext) -> None:
     address = source.value
     await ctx.enrich([source])
     seconds = int(ctx.option("block_seconds", BLOCK_SECONDS))
-    command = deny(address, seconds)
     outcome = await ctx.request_approval(
-        action="deny",
-        target=address,
+        block_ip(address, seconds),
         reason=_reason(ctx),
         blast_radius=f"all traffic to and from {address} is blocked for {seconds} s",
-        command=command,
     )
     if not outcome.approved:
         return
-    action = await ctx.contain(command, approval=outcome)
-    if action.state in (ActionState.APPLIED, ActionState.VERIFIED, ActionState.DRY_RUN):
+    action = await ctx.contain(outcome)
+    if action.carried_out:
         action = await ctx.verify(action)
         await ctx.note(_summary(action, seconds))
 
 
 def _is_public(value: str) -> bool:
     try:
-        return classify(value) is AddressClass.PUBLIC
+        return classify_address(value) is AddressClass.PUBLIC
     except ValueError:
         return False
 

@@ -6,20 +6,20 @@ user that look like a sign-in problem (rule or title), or of high severity or mo
 
 from __future__ import annotations
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from soar.alerts.models import Alert, Observable, ObservableType, Severity
-    from soar.containment.models import (
-        ContainmentCommand,
-        ContainmentTarget,
-        ContainmentVerb,
-        TargetType,
-    )
-    from soar.enrichment.models import IdentityContext, Triage
-    from soar.enrichment.names import account_matches
-
-from workflows.sdk import PlaybookContext, Trigger, playbook
+from workflows.sdk import (
+    Alert,
+    IdentityContext,
+    Observable,
+    ObservableType,
+    PlaybookContext,
+    Severity,
+    Triage,
+    Trigger,
+    account_matches,
+    disable_account,
+    playbook,
+    revoke_sessions,
+)
 
 SIGN_IN_RULE = (
     r"re:sign[\s_-]?in|log[\s_-]?[io]n|logon|authenticat|credential|password|"
@@ -39,12 +39,6 @@ def identity_of(triage: Triage | None, user: str) -> IdentityContext | None:
     return next((i for i in identities if account_matches(user, i.user)), None)
 
 
-def account(action: ContainmentVerb, user: str) -> ContainmentCommand:
-    return ContainmentCommand(
-        action=action, target=ContainmentTarget(type=TargetType.ACCOUNT, value=user)
-    )
-
-
 @playbook(
     name="suspicious_user",
     trigger=[
@@ -60,18 +54,16 @@ async def suspicious_user(ctx: PlaybookContext) -> None:
         return
     user = observable.value
     await ctx.enrich([observable])
-    disable = account(ContainmentVerb.DISABLE, user)
     outcome = await ctx.request_approval(
+        disable_account(user),
         action="disable and revoke sessions",
-        target=user,
         reason=ctx.alert.title,
         blast_radius=_blast_radius(user, identity_of(ctx.triage, user)),
-        command=disable,
     )
     if not outcome.approved:
         return
-    await ctx.contain(disable, approval=outcome)
-    await ctx.contain(account(ContainmentVerb.REVOKE, user), approval=outcome)
+    await ctx.contain(outcome)
+    await ctx.contain(revoke_sessions(user), approval=outcome)
 
 
 def _blast_radius(user: str, identity: IdentityContext | None) -> str:

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert, Observable, Severity
     from soar.cases.models import CaseCommandKind, Resolution
     from soar.chatops.models import PersonNotice
+    from soar.containment.activities import describe
     from soar.containment.models import ContainmentAction, ContainmentCommand
     from soar.enrichment.models import Enrichment, Triage
     from workflows.sdk.models import (
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.sdk.approval_step import LOOKUP_RETRY, ApprovalStep
 from workflows.sdk.approvals import ApprovalBook
-from workflows.sdk.containment_step import ContainmentSteps
+from workflows.sdk.containment_step import ContainmentSteps, PlaybookError
 from workflows.sdk.recorder import Recorder
 
 ENRICH_TIMEOUT = timedelta(minutes=2)
@@ -100,26 +101,38 @@ class PlaybookContext:
 
     async def request_approval(
         self,
-        action: str,
-        target: str,
-        reason: str,
-        blast_radius: str,
+        command: ContainmentCommand | None = None,
         *,
+        reason: str,
+        blast_radius: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
         deciders: list[str] | None = None,
         quorum: int = 1,
         expiry_seconds: int | None = None,
-        command: ContainmentCommand | None = None,
     ) -> ApprovalOutcome:
         """Ask people to approve a risky step and wait for their decision or the expiry.
 
-        With a `command`, the guardrails are asked first: a refused command ends the
-        step (no one is asked to approve what would be refused). `deciders` are user
-        ids, `group:<name>` or `role:<name>` references (default: the configured
-        deciders); `quorum` distinct approvals settle it, any deny refuses it.
-        `expiry_seconds` defaults to the input's, else the configuration's. On expiry
-        the playbook takes the configured path: escalate the case, or stop. Check
-        `outcome.approved` before acting.
+        Give the containment `command` the approval covers (built with `block_ip`,
+        `isolate`, `disable_account`, ...): what is asked and on what target come from
+        it, and the guardrails are asked first — a refused command ends the step (no one
+        is asked to approve what would be refused). An approval of something that is no
+        containment names its `action` and `target` instead. `blast_radius` says what
+        else the step affects (default: the command in words). `deciders` are user ids,
+        `group:<name>` or `role:<name>` references (default: the configured deciders);
+        `quorum` distinct approvals settle it, any deny refuses it. `expiry_seconds`
+        defaults to the input's, else the configuration's. On expiry the playbook takes
+        the configured path: escalate the case, or stop. Check `outcome.approved`, then
+        hand the outcome to :meth:`contain`.
         """
+        if command is not None:
+            action = action or command.action.value
+            target = target or command.target.value
+            blast_radius = blast_radius or describe(command)
+        if action is None or target is None or blast_radius is None:
+            raise PlaybookError(
+                "request_approval needs a command, or an action, a target and a blast_radius"
+            )
         return await self._approvals.request(
             action,
             target,
@@ -132,18 +145,27 @@ class PlaybookContext:
         )
 
     async def contain(
-        self, command: ContainmentCommand, *, approval: ApprovalOutcome | None
+        self,
+        step: ContainmentCommand | ApprovalOutcome,
+        *,
+        approval: ApprovalOutcome | None = None,
     ) -> ContainmentAction:
         """Carry out a containment command through the configured actuator.
 
-        `approval` is the approved outcome that allows it (a command on the same target
-        as the approved one), or `None` for a step that needs no approval; anything else
+        Pass the approved outcome of :meth:`request_approval` alone — it carries the
+        command it approved — or a command that needs no approval. (A command with an
+        `approval` must be on the target the approval names.) Anything not approved
         fails the playbook with a :class:`PlaybookError`. In dry-run no actuator is
         called and the timeline says what would have happened; with no actuator
         configured, or one that fails, the case is handed to a person. A command with a
         `duration_seconds` is reverted when that time is up, by a workflow of its own.
+        Check `action.in_effect` (or `action.carried_out`, which counts a dry run).
         """
-        return await self._containment.contain(command, approval)
+        if isinstance(step, ApprovalOutcome):
+            if step.command is None:
+                raise PlaybookError("this approval covers no containment command to carry out")
+            return await self._containment.contain(step.command, step)
+        return await self._containment.contain(step, approval)
 
     async def verify(self, action: ContainmentAction) -> ContainmentAction:
         """Ask the actuator whether an applied action is in effect."""

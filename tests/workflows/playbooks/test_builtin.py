@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.playbooks.scenarios import HOST, IP, USER, run_scenario
 from tests.workflows.sdk_support import alert, harness, triaged
 from workflows.sdk import playbook_workflows
+from workflows.sdk.sandbox import workflow_runner
 
 ACTUATOR = RecordingActuator()
 
@@ -38,7 +40,11 @@ async def h(temporal_client: Client, store: Store) -> AsyncIterator[PlaybookHarn
 
 async def replays(handle: WorkflowHandle[Any, Any]) -> None:
     history = await handle.fetch_history()
-    replayer = Replayer(workflows=playbook_workflows(), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflow_runner=workflow_runner(),
+        workflows=playbook_workflows(),
+        data_converter=pydantic_data_converter,
+    )
     await replayer.replay_workflow(history)
 
 
@@ -197,3 +203,13 @@ async def test_an_unanswered_built_in_request_expires_and_escalates(h: PlaybookH
     assert run.approvals[0].state is ApprovalState.EXPIRED
     assert run.actions == []
     assert TimelineKind.ESCALATED in run.kinds()
+
+
+@pytest.mark.parametrize("name", ["malicious_ip", "compromised_host", "suspicious_user"])
+def test_a_builtin_imports_only_the_sdk_and_builds_no_command_by_hand(name: str) -> None:
+    source = Path(__file__).resolve().parents[3] / "workflows" / "playbooks" / f"{name}.py"
+    text = source.read_text()
+    assert "imports_passed_through" not in text
+    assert "ContainmentCommand(" not in text
+    imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["from __future__ import annotations", "from workflows.sdk import ("]

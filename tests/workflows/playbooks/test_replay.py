@@ -24,6 +24,7 @@ from soar.store.db import Store
 from tests.workflows.playbooks.scenarios import SCENARIOS, run_scenario
 from tests.workflows.sdk_support import harness
 from workflows.sdk import playbook_workflows
+from workflows.sdk.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 RECORD = os.environ.get("SOAR_RECORD_HISTORIES") == "1"
@@ -60,6 +61,10 @@ async def test_saved_history_replays(name: str, temporal_client: Client, store: 
     if RECORD:
         await record(temporal_client, store, name)
     history = load(name)
-    replayer = Replayer(workflows=playbook_workflows(), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflow_runner=workflow_runner(),
+        workflows=playbook_workflows(),
+        data_converter=pydantic_data_converter,
+    )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
