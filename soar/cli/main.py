@@ -10,12 +10,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.settings import slack_mode
 from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
 from soar.settings import Settings, TemporalSettings, config_path, load_settings
+from workflows.sdk.discovery import check_playbook_options, discover_playbooks
+from workflows.sdk.spec import PlaybookOptionsError
 
 app = typer.Typer(
     help="Open-source SOAR: SIEM webhooks to durable Temporal workflows.",
@@ -44,6 +47,15 @@ TlsKey = Annotated[Path | None, typer.Option(help="mTLS client private key (PEM)
 ApiKey = Annotated[
     str | None, typer.Option(help="Temporal Cloud API key.", envvar="TEMPORAL_API_KEY")
 ]
+
+
+def _check_playbooks(settings: Settings) -> None:
+    """Stop with the bad setting named when a playbook's options do not fit its model."""
+    try:
+        check_playbook_options(discover_playbooks(), settings.playbooks)
+    except PlaybookOptionsError as error:
+        console.print(Text.assemble(("error: ", "red"), str(error)))
+        raise typer.Exit(2) from None
 
 
 def _settings(
@@ -113,6 +125,7 @@ def up(
         for name, url in webhook_urls(settings).items():
             console.print(f"  {name:13} {url}", soft_wrap=True)
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _check_playbooks(settings)
     parts = stack.Parts(
         temporal=settings.temporal.embedded, worker=True, api=True, worker_process=not one_process
     )
@@ -129,6 +142,7 @@ def worker(
 ) -> None:
     """Run only the worker, against a Temporal cluster (default 127.0.0.1:7233)."""
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _check_playbooks(settings)
     _run(settings, stack.Parts(temporal=False, worker=True, api=False))
 
 

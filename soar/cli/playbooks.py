@@ -56,11 +56,18 @@ class PlaybookTestError(Exception):
 
 @app.command("list")
 def list_playbooks() -> None:
-    """Every installed playbook: its trigger, what it does and where it comes from."""
-    table = Table("name", "trigger", "description", "source")
+    """Every installed playbook: its trigger, what it does, its options and where it comes
+    from."""
+    table = Table("name", "trigger", "description", "options", "source")
     for spec in discover_playbooks():
         mode = " (always dry-run)" if spec.dry_run else ""
-        table.add_row(spec.name, spec.describe_triggers(), spec.description + mode, spec.source)
+        table.add_row(
+            spec.name,
+            spec.describe_triggers(),
+            spec.description + mode,
+            Text(spec.describe_options() or "-"),
+            spec.source,
+        )
     console.print(table)
 
 

@@ -24,7 +24,7 @@ from soar.store.repository import Repository
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
-from workflows.sdk.discovery import discover_playbooks
+from workflows.sdk.discovery import check_playbook_options, discover_playbooks
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
@@ -97,6 +97,7 @@ def build_worker(
     playbook (built-in and from the `soar.playbooks` entry point group, unless `playbooks`
     names them), one store. `workflow_slots` lets the intake make it yield."""
     playbooks = discover_playbooks() if playbooks is None else playbooks
+    check_playbook_options(playbooks, settings.playbooks)
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,

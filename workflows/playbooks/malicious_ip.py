@@ -7,6 +7,8 @@ public source address: a private one cannot be blocked at the edge.
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from workflows.sdk import (
     ActionState,
     AddressClass,
@@ -24,7 +26,17 @@ from workflows.sdk import (
     playbook,
 )
 
-BLOCK_SECONDS = 3600
+
+class MaliciousIpOptions(BaseModel):
+    """`[playbooks.malicious_ip] options = {...}`; an unknown key is refused, so a typo
+    stops the worker at start-up instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    block_seconds: int = Field(default=3600, ge=1, le=365 * 86400)
+    """How long the address stays blocked."""
+
+
 SOURCE_ROLES = frozenset({ObservableRole.SOURCE, ObservableRole.ACTOR})
 
 
@@ -47,13 +59,14 @@ def has_public_source(alert: Alert, triage: Triage | None) -> bool:
 
 @playbook(
     name="malicious_ip",
+    options=MaliciousIpOptions,
     trigger=Trigger(
         observable_types=frozenset({ObservableType.IP}),
         min_severity=Severity.MEDIUM,
         where=has_public_source,
     ),
 )
-async def malicious_ip(ctx: PlaybookContext) -> None:
+async def malicious_ip(ctx: PlaybookContext[MaliciousIpOptions]) -> None:
     """Block a malicious external address for an hour, with approval."""
     source = public_source(ctx.alert)
     if source is None:
@@ -61,7 +74,7 @@ async def malicious_ip(ctx: PlaybookContext) -> None:
         return
     address = source.value
     await ctx.enrich([source])
-    seconds = int(ctx.option("block_seconds", BLOCK_SECONDS))
+    seconds = ctx.options.block_seconds
     outcome = await ctx.request_approval(
         block_ip(address, seconds),
         reason=_reason(ctx),
@@ -82,7 +95,7 @@ def _is_public(value: str) -> bool:
         return False
 
 
-def _reason(ctx: PlaybookContext) -> str:
+def _reason(ctx: PlaybookContext[MaliciousIpOptions]) -> str:
     triage = ctx.triage
     verdict = f" (triage: {triage.verdict.value}, {triage.score}/100)" if triage else ""
     return f"{ctx.alert.title}{verdict}"

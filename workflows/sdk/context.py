@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
+from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -42,14 +43,26 @@ from workflows.sdk.recorder import Recorder
 ENRICH_TIMEOUT = timedelta(minutes=2)
 
 
-class PlaybookContext:
-    """A playbook run's input and steps; the SDK makes one per run."""
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+class PlaybookContext(Generic[OptionsT]):
+    """A playbook run's input and steps; the SDK makes one per run. Annotate it with the
+    playbook's options model (`ctx: PlaybookContext[BlockOptions]`) for typed
+    `ctx.options`."""
 
     def __init__(
-        self, input: PlaybookInput, recorder: Recorder, book: ApprovalBook, *, dry_run: bool
+        self,
+        input: PlaybookInput,
+        recorder: Recorder,
+        book: ApprovalBook,
+        *,
+        dry_run: bool,
+        options: BaseModel | None = None,
     ) -> None:
         self.input = input
         self.dry_run = dry_run
+        self._options = options
         self._recorder = recorder
         self._approvals = ApprovalStep(input, recorder, book)
         self._containment = ContainmentSteps(input.case_id, recorder, dry_run=dry_run)
@@ -67,6 +80,13 @@ class PlaybookContext:
     @property
     def case_id(self) -> str:
         return self.input.case_id
+
+    @property
+    def options(self) -> OptionsT:
+        """The configured options as the model declared by `@playbook(options=...)`."""
+        if self._options is None:
+            raise PlaybookError("ctx.options needs an options model: @playbook(options=...)")
+        return cast(OptionsT, self._options)
 
     def option(self, key: str, default: Any) -> Any:
         """A playbook-specific setting from the input's `options`, else `default`."""

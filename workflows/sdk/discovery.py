@@ -18,11 +18,13 @@ import dataclasses
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from soar.cases.activities import PlaybookSettings
 from workflows.sdk.registry import PlaybookDefinitionError, registered_playbooks, spec_of
-from workflows.sdk.spec import PlaybookSpec
+from workflows.sdk.spec import PlaybookOptionsError, PlaybookSpec
 
 BUILT_IN_PACKAGE = "workflows.playbooks"
 ENTRY_POINT_GROUP = "soar.playbooks"
@@ -75,3 +77,20 @@ def _keep(found: dict[str, PlaybookSpec], spec: PlaybookSpec) -> None:
             f"two playbooks are named {spec.name!r}: {existing.source} and {spec.source}"
         )
     found.setdefault(spec.name, spec)
+
+
+def check_playbook_options(
+    specs: Sequence[PlaybookSpec], configured: Mapping[str, PlaybookSettings]
+) -> None:
+    """Check each playbook's configured options against its options model, so a typo in
+    `soar.toml` stops the worker at start-up with the setting named, instead of failing
+    runs later. Raises :class:`PlaybookOptionsError` listing every problem."""
+    problems: list[str] = []
+    for spec in specs:
+        settings = configured.get(spec.name)
+        try:
+            spec.validate_options(settings.options if settings else {})
+        except PlaybookOptionsError as error:
+            problems.append(str(error))
+    if problems:
+        raise PlaybookOptionsError("; ".join(problems))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -36,11 +37,15 @@ def playbook(
     trigger: Trigger | Sequence[Trigger],
     description: str | None = None,
     dry_run: bool = False,
+    options: type[BaseModel] | None = None,
 ) -> Callable[[Any], type[Any]]:
     """Register a playbook: run it when any of its triggers matches an alert.
 
     `description` defaults to the first line of the docstring. `dry_run=True` keeps
-    this playbook in dry-run whatever the global setting says.
+    this playbook in dry-run whatever the global setting says. `options` is a pydantic
+    model of the playbook's settings (`[playbooks.<name>] options = {...}`): checked
+    when the worker starts, and read in the playbook as `ctx.options`, typed when the
+    context is annotated `PlaybookContext[ThatModel]`.
     """
     if not NAME_PATTERN.match(name):
         raise PlaybookDefinitionError(
@@ -65,6 +70,7 @@ def playbook(
             module=target.__module__,
             source=f"module {target.__module__}",
             dry_run=dry_run,
+            options=options,
         )
         generated.__playbook__ = spec
         _add(spec, target)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -16,6 +17,12 @@ with workflow.unsafe.imports_passed_through():
 
 if TYPE_CHECKING:
     from workflows.sdk.context import PlaybookContext
+
+
+class PlaybookOptionsError(ValueError):
+    """A playbook's configured options do not fit its options model; the message names
+    each setting (`playbooks.<name>.options.<field>`) and what is wrong with it."""
+
 
 PlaybookFunction = Callable[["PlaybookContext"], Awaitable[None]]
 """A playbook written as `async def fn(ctx: PlaybookContext) -> None`."""
@@ -39,6 +46,31 @@ class PlaybookSpec:
     module: str
     source: str
     dry_run: bool = False
+    options: type[BaseModel] | None = None
+
+    def validate_options(self, options: dict[str, Any]) -> BaseModel | None:
+        """The configured `options` as the playbook's options model (None when it
+        declares none); raises :class:`PlaybookOptionsError` naming each bad setting."""
+        if self.options is None:
+            return None
+        try:
+            return self.options.model_validate(options)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"playbooks.{self.name}.options."
+                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                for problem in error.errors()
+            )
+            raise PlaybookOptionsError(problems) from None
+
+    def describe_options(self) -> str:
+        """`name: type = default` for each option, for `soar playbooks list`."""
+        if self.options is None:
+            return ""
+        return ", ".join(
+            f"{name} = {field.default!r}" if not field.is_required() else f"{name} (required)"
+            for name, field in self.options.model_fields.items()
+        )
 
     @property
     def workflow_type(self) -> str:

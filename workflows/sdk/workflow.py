@@ -33,9 +33,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.sdk.approvals import ApprovalBook, DecisionRefused, Entry
+from workflows.sdk.containment_step import PlaybookError
 from workflows.sdk.context import PlaybookContext
 from workflows.sdk.recorder import Recorder
-from workflows.sdk.spec import PlaybookSpec
+from workflows.sdk.spec import PlaybookOptionsError, PlaybookSpec
 
 
 class PlaybookWorkflow:
@@ -51,7 +52,13 @@ class PlaybookWorkflow:
     async def _execute(self, input: PlaybookInput) -> PlaybookResult:
         spec = type(self).__playbook__
         dry_run = input.dry_run or spec.dry_run
-        ctx = PlaybookContext(input, self._recorder, self._book, dry_run=dry_run)
+        try:
+            options = spec.validate_options(input.options)
+        except PlaybookOptionsError as error:
+            raise PlaybookError(str(error)) from None
+        ctx: PlaybookContext[Any] = PlaybookContext(
+            input, self._recorder, self._book, dry_run=dry_run, options=options
+        )
         if not input.case_workflow_id:
             mode = " (dry run)" if dry_run else ""
             await self._recorder.event(

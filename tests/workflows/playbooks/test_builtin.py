@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from soar.alerts.models import ObservableRole, Severity
 from soar.approvals.models import ApprovalState, DecisionKind
 from soar.approvals.service import DecisionRefusedError
+from soar.cases.activities import PlaybookSettings
 from soar.cases.models import TimelineKind
 from soar.containment.models import ActionState, ContainmentVerb
 from soar.store.db import Store
@@ -26,8 +27,11 @@ from soar.testing.actuators import RecordingActuator
 from soar.testing.playbook_runner import PlaybookHarness
 from tests.workflows.playbooks.scenarios import HOST, IP, USER, run_scenario
 from tests.workflows.sdk_support import alert, harness, triaged
-from workflows.sdk import playbook_workflows
+from workflows.playbooks.malicious_ip import MaliciousIpOptions, malicious_ip
+from workflows.sdk import playbook_workflows, spec_of
+from workflows.sdk.discovery import check_playbook_options
 from workflows.sdk.sandbox import workflow_runner
+from workflows.sdk.spec import PlaybookOptionsError
 
 ACTUATOR = RecordingActuator()
 
@@ -212,4 +216,25 @@ def test_a_builtin_imports_only_the_sdk_and_builds_no_command_by_hand(name: str)
     assert "imports_passed_through" not in text
     assert "ContainmentCommand(" not in text
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == ["from __future__ import annotations", "from workflows.sdk import ("]
+    assert set(imports) <= {
+        "from __future__ import annotations",
+        "from pydantic import BaseModel, ConfigDict, Field",
+        "from workflows.sdk import (",
+    }
+
+
+def test_malicious_ip_declares_typed_options_checked_before_the_worker_starts() -> None:
+    spec = spec_of(malicious_ip)
+    assert spec.describe_options() == "block_seconds = 3600"
+    options = spec.validate_options({"block_seconds": "7200"})
+    assert options == MaliciousIpOptions(block_seconds=7200)
+    with pytest.raises(PlaybookOptionsError) as refused:
+        check_playbook_options(
+            [spec],
+            {"malicious_ip": PlaybookSettings(options={"block_seconds": "an hour", "x": 1})},
+        )
+    assert str(refused.value) == (
+        "playbooks.malicious_ip.options.block_seconds: "
+        "Input should be a valid integer, unable to parse string as an integer; "
+        "playbooks.malicious_ip.options.x: Extra inputs are not permitted"
+    )

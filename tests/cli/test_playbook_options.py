@@ -1,0 +1,40 @@
+"""`soar worker` and `soar up` refuse to start on playbook options that do not fit the
+playbook's options model, naming the setting; `soar playbooks list` shows the options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from soar.cli.main import app
+
+
+@pytest.mark.parametrize("command", ["worker", "up"])
+def test_bad_playbook_options_stop_the_start_with_the_setting_named(
+    tmp_path: Path, command: str
+) -> None:
+    config = tmp_path / "soar.toml"
+    config.write_text(
+        'webhook_token = "w"\napi_token = "a"\n'
+        "[playbooks.malicious_ip]\noptions = { block_seconds = -5 }\n"
+    )
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+
+    result = CliRunner().invoke(app, [command], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert (
+        "error: playbooks.malicious_ip.options.block_seconds: "
+        "Input should be greater than or equal to 1"
+    ) in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "data").exists()
+
+
+def test_playbooks_list_shows_each_playbooks_options() -> None:
+    result = CliRunner().invoke(app, ["playbooks", "list"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.output.splitlines() if "malicious_ip" in line]
+    assert "block_seconds = 3600" in row
