@@ -46,19 +46,17 @@ with workflow.unsafe.imports_passed_through():
     from soar.cases.models import (
         Case,
         CaseCommand,
-        CaseCommandKind,
         CaseState,
         TimelineEvent,
         TimelineKind,
     )
+    from soar.cases.reducer import Entry, apply_command, attach_alert
     from soar.store.activities import CaseChanges, StoreActivities
 
 from workflows.slack import CaseMessageRequest, EscalationNotice, SlackItem, SlackOutbox
 
 STORE_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-MAX_OBSERVABLES = 200
-MAX_RECENT_ALERT_IDS = 50
 MAX_SEEN_ALERT_IDS = 20_000
 TERMINAL = (CaseState.CLOSED,)
 
@@ -285,109 +283,40 @@ class CaseWorkflow:
             await self._start_playbooks(attach)
 
     def _attach(self, attach: AttachAlert) -> list[TimelineEvent]:
-        """Count the alert on the case, merge its observables and let it raise the
-        severity (unless a person set it); the timeline entries that makes."""
+        """Count the alert on the case (see :func:`attach_alert`); the timeline entries
+        that makes, the alert's first."""
         assert self._case is not None
-        alert, case = attach.alert, self._case
-        observables = list(case.observables)
-        known = {(o.type, o.value) for o in observables}
-        for observable in alert.observables:
-            if (
-                len(observables) < MAX_OBSERVABLES
-                and (observable.type, observable.value) not in known
-            ):
-                observables.append(observable)
-                known.add((observable.type, observable.value))
-        severity = case.severity
-        if not self._state.severity_pinned and alert.severity.level.rank > severity.rank:
-            severity = alert.severity.level
-        state = CaseState.TRIAGED if case.state is CaseState.NEW else case.state
-        self._case = case.model_copy(
-            update={
-                "alert_count": case.alert_count + 1,
-                "alert_ids": [*case.alert_ids, alert.id][-MAX_RECENT_ALERT_IDS:],
-                "observables": observables,
-                "severity": severity,
-                "state": state,
-            }
-        )
-        triage = attach.triage
-        events = (
-            [
-                self._event(
-                    TimelineKind.SEVERITY_CHANGED,
-                    "system",
-                    f"Severity {case.severity.value} → {severity.value}",
-                    reason=f"raised by alert {alert.id}",
-                    alert_id=alert.id,
-                )
-            ]
-            if severity is not case.severity
-            else []
-        )
-        attached = self._event(
-            TimelineKind.ALERT_ATTACHED,
-            "system",
-            f"Alert attached: {alert.title}",
-            reason=(
-                f"triage score {triage.score} ({triage.verdict.value}): "
-                + "; ".join(triage.reasons[:5])
-                if triage
-                else None
-            ),
-            alert_id=alert.id,
-            source=alert.source,
-            severity=alert.severity.level.value,
-        )
-        return [attached, *events]
+        change = attach_alert(self._case, attach, severity_pinned=self._state.severity_pinned)
+        self._case = change.case
+        raised = [self._entry(change.severity_raised)] if change.severity_raised else []
+        return [self._entry(change.attached), *raised]
 
     def _apply(self, command: CaseCommand) -> list[TimelineEvent]:
-        """Apply one command to the case; returns the timeline entries it makes."""
+        """Apply one command to the case (see :func:`apply_command`) and carry out what it
+        asks for; returns the timeline entries it makes."""
         assert self._case is not None
-        case = self._case
-        updates: dict[str, object] = {}
-        summary: str
-        kind: str
-        match command.kind:
-            case CaseCommandKind.NOTE:
-                kind, summary = TimelineKind.NOTE, command.text or ""
-            case CaseCommandKind.ASSIGN:
-                updates["assignee"] = command.assignee
-                kind, summary = TimelineKind.ASSIGNED, f"Assigned to {command.assignee}"
-            case CaseCommandKind.SET_SEVERITY:
-                if command.severity is None:
-                    return []
-                updates["severity"] = command.severity
-                self._state.severity_pinned = True
-                kind = TimelineKind.SEVERITY_CHANGED
-                summary = f"Severity {case.severity.value} → {command.severity.value}"
-            case CaseCommandKind.SET_STATE:
-                if command.state is None or command.state is CaseState.CLOSED:
-                    return []
-                updates["state"] = command.state
-                kind = TimelineKind.STATE_CHANGED
-                summary = f"State {case.state.value} → {command.state.value}"
-            case CaseCommandKind.ESCALATE:
-                updates["escalated"] = True
-                kind, summary = TimelineKind.ESCALATED, command.text or "Escalated"
-                self._slack.escalation(
-                    EscalationNotice(
-                        id=command.id,
-                        case_id=case.id,
-                        actor=command.actor,
-                        reason=command.text,
-                        to=command.data.get("to"),
-                    )
+        change = apply_command(self._case, command)
+        if change.entry is None:
+            return []
+        if change.pins_severity:
+            self._state.severity_pinned = True
+        if change.escalates:
+            self._slack.escalation(
+                EscalationNotice(
+                    id=command.id,
+                    case_id=self._case.id,
+                    actor=command.actor,
+                    reason=command.text,
+                    to=command.data.get("to"),
                 )
-            case CaseCommandKind.CLOSE:
-                updates |= {"state": CaseState.CLOSED, "resolution": command.resolution}
-                self._cancel_playbooks()
-                kind = TimelineKind.STATE_CHANGED
-                resolution = command.resolution.value if command.resolution else "no resolution"
-                summary = f"Closed as {resolution}"
-        self._case = case.model_copy(update=updates)
-        reason = command.text if command.kind is not CaseCommandKind.NOTE else None
-        return [self._event(kind, command.actor, summary, reason=reason, command_id=command.id)]
+            )
+        if change.closes:
+            self._cancel_playbooks()
+        self._case = change.case
+        return [self._entry(change.entry)]
+
+    def _entry(self, entry: Entry) -> TimelineEvent:
+        return self._event(entry.kind, entry.actor, entry.summary, entry.reason, **entry.data)
 
     def _tag(self) -> None:
         """Upsert the search attributes when they change (each upsert is a visibility
