@@ -5,6 +5,7 @@ The alerts here are low-severity address-only alerts: no built-in playbook trigg
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
@@ -420,3 +421,19 @@ async def test_a_playbook_terminated_by_hand_does_not_keep_its_case_open(
         detail = await store.get_case_detail(case_id)
         assert detail is not None
         assert detail.timeline[-1].summary.startswith("No new alerts for the correlation window")
+
+
+async def test_a_case_history_saved_before_the_reducer_split_replays() -> None:
+    """`histories/case.json` was recorded on the case workflow before its reducer moved
+    to `soar/cases/reducer.py` and its names to `soar/cases/contract.py`: three alerts
+    (one raising the severity), then a note, an assignment, a severity, a state, an
+    escalation and the close. Today's workflow must take the same decisions."""
+    saved = json.loads((Path(__file__).parent / "histories" / "case.json").read_text())
+    history = WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
+    replayer = Replayer(
+        workflow_runner=workflow_runner(),
+        workflows=[CaseWorkflow],
+        data_converter=pydantic_data_converter,
+    )
+    result = await replayer.replay_workflow(history)
+    assert result.replay_failure is None
