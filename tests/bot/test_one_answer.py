@@ -4,14 +4,11 @@ in its own medium (an HTTP error, a private Slack reply, an exit code)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 import typer
-import uvicorn
-from typer.testing import CliRunner, Result
 
 from bot.ids import ActionId
 from soar.api.app import create_app
@@ -21,7 +18,8 @@ from soar.cases.models import CaseState, Resolution, TimelineKind
 from soar.cli import approvals, cases
 from soar.store.db import Store
 from soar.testing.fake_slack import FakeSlack
-from tests.conftest import API_TOKEN, free_port
+from tests.conftest import API_TOKEN
+from tests.live_api import run_cli, serving
 
 from .flows import answer
 from .support import ALICE, BOB, HIGH_CHANNEL, SignedSlack, approval, case
@@ -37,26 +35,8 @@ cli.command("approve")(approvals.approve)
 @pytest.fixture
 async def api_url(bot_services: Services) -> AsyncIterator[str]:
     """The same app the Slack requests reach, on a real socket for the CLI."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(bot_services), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
-
-
-async def run_cli(url: str, *args: str) -> Result:
-    """Run a `soar` command as a user does, in a thread so the server keeps serving."""
-    env = {"SOAR_API_TOKEN": API_TOKEN, "SOAR_CONFIG": "/nonexistent/soar.toml", "COLUMNS": "250"}
-    return await asyncio.to_thread(
-        CliRunner().invoke, cli, [*args, "--url", url], env=env, catch_exceptions=False
-    )
+    async with serving(create_app(bot_services)) as url:
+        yield url
 
 
 async def test_a_change_to_an_ended_case_is_refused_in_the_same_words_everywhere(
@@ -73,7 +53,7 @@ async def test_a_change_to_an_ended_case_is_refused_in_the_same_words_everywhere
     )
     in_slack = await answer(slack, f"assign {ended.id} <@{BOB}|bob>", user=ALICE)
     on_the_command_line = await run_cli(
-        api_url, "cases", "assign", ended.id, "bob", "--as", "alice"
+        cli, api_url, "cases", "assign", ended.id, "bob", "--as", "alice"
     )
 
     assert over_http.status_code == 409
@@ -84,7 +64,9 @@ async def test_a_change_to_an_ended_case_is_refused_in_the_same_words_everywhere
     detail = await store.get_case_detail(ended.id)
     assert detail is not None and detail.assignee is None
 
-    noted = await run_cli(api_url, "cases", "note", ended.id, "still worth saying", "--as", "bob")
+    noted = await run_cli(
+        cli, api_url, "cases", "note", ended.id, "still worth saying", "--as", "bob"
+    )
     assert noted.exit_code == 0, noted.output
     detail = await store.get_case_detail(ended.id)
     assert detail is not None
@@ -124,7 +106,7 @@ async def test_a_decision_on_a_settled_approval_is_refused_in_the_same_words_eve
     )
     await slack.click(ActionId.APPROVE, settled.id, user=ALICE, channel=HIGH_CHANNEL, ts="1.000100")
     in_slack = await fake_slack.wait_for("chat.postEphemeral", lambda a: a["user"] == ALICE)
-    on_the_command_line = await run_cli(api_url, "approve", settled.id, "--as", "alice")
+    on_the_command_line = await run_cli(cli, api_url, "approve", settled.id, "--as", "alice")
 
     assert over_http.status_code == 409
     assert over_http.json() == {"error": "conflict", "message": expected}

@@ -7,17 +7,15 @@ HTTP calls), exactly as a user would run it, with settings from the environment.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import typer
-import uvicorn
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from soar.alerts.models import Observable, ObservableType
 from soar.api.app import create_app
@@ -30,7 +28,8 @@ from soar.approvals.models import (
     DecisionResult,
 )
 from soar.cli import approvals, cases
-from tests.conftest import API_TOKEN, free_port, unique
+from tests.conftest import unique
+from tests.live_api import run_cli, serving
 from tests.store import factories
 
 HOSTILE = "[bold red]x[/]"
@@ -70,26 +69,13 @@ class Approver:
 @pytest.fixture
 async def server_url(services: Services) -> AsyncIterator[str]:
     """The real app on a real socket, served from the tests' event loop."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    async with serving(create_app(services)) as url:
+        yield url
 
 
 async def run(url: str, *args: str) -> Result:
-    """Run a `soar` command the way a user does, in a thread so the server keeps serving."""
-    env = {"SOAR_API_TOKEN": API_TOKEN, "SOAR_CONFIG": "/nonexistent/soar.toml", "COLUMNS": "250"}
-    return await asyncio.to_thread(
-        CliRunner().invoke, cli, [*args, "--url", url], env=env, catch_exceptions=False
-    )
+    """Run a `soar` command the way a user does."""
+    return await run_cli(cli, url, *args)
 
 
 async def seed(services: Services, **case_fields: Any) -> tuple[str, ApprovalRequest]:
