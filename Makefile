@@ -14,13 +14,16 @@ $(BIN)/soar: pyproject.toml
 up: $(BIN)/soar
 	$(BIN)/soar up
 
-test: $(BIN)/soar
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest
 
+# Style, types (mypy --strict on soar/, workflows/, integrations/, bot/) and the import
+# direction (import-linter contracts in pyproject.toml).
 lint: $(BIN)/soar
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BIN)/soar
 	$(BIN)/python bench/ingest.py

@@ -25,6 +25,7 @@ from bot.links import Links
 from bot.message_store import SlackMessageStore
 from bot.pacing import Busy, Pacer
 from bot.publisher import CaseMessageMissing, Publisher
+from bot.settings import slack_settings
 from soar.approvals.models import ApprovalRequest
 from soar.chatops.models import (
     NOTIFY_ESCALATION,
@@ -96,7 +97,7 @@ class SlackActivities:
         """Activities posting with the bot token; inert without one."""
         if settings.slack_bot_token is None:
             return cls(None)
-        slack = settings.slack
+        slack = slack_settings(settings)
         publisher = Publisher(
             web_client(settings, interactive=False),
             slack,

@@ -124,7 +124,8 @@ def register(app: AsyncApp, bot: Bot) -> None:
         await ack()
         meta, user = read_metadata(view), body["user"]["id"]
         permalink = await _permalink(client, meta.get("channel"), meta.get("ts"))
-        author = bot.people.name(meta["author"]) if meta.get("author") else "someone"
+        author_id = meta.get("author")
+        author = bot.people.name(author_id) if author_id else "someone"
         command = CaseCommand(
             id=f"slack:{view['id']}",
             kind=CaseCommandKind.NOTE,

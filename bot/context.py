@@ -13,6 +13,7 @@ from bot.pacing import Pacer
 from bot.people import People
 from bot.permissions import Permissions
 from bot.publisher import Publisher
+from bot.settings import slack_settings
 from soar.settings import Settings
 from soar.store.db import Store
 
@@ -36,7 +37,7 @@ class Bot:
     def assemble(
         cls, settings: Settings, temporal: Client, store: Store, client: AsyncWebClient
     ) -> Bot:
-        slack = settings.slack
+        slack = slack_settings(settings)
         links = Links.from_settings(settings)
         publisher = Publisher(
             client,

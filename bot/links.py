@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from bot.settings import slack_settings
 from soar.settings import Settings
 
 
@@ -19,7 +20,7 @@ class Links:
     @classmethod
     def from_settings(cls, settings: Settings) -> Links:
         """The public API URL, and the Web UI configured or of the embedded server."""
-        web_ui = settings.slack.web_ui_url
+        web_ui = slack_settings(settings).web_ui_url
         if web_ui is None and settings.temporal.embedded:
             web_ui = f"http://127.0.0.1:{settings.temporal.ui_port}"
         return cls(

@@ -190,8 +190,8 @@ class Publisher:
                 return SlackPost(outcome="updated", channel=channel, ts=ts)
             if row is not None and row.posted:
                 return await self._update(key, row, rendered, version, None)
-            channel = await self._approval_channel(approval)
-            return await self._post_new(key, channel, rendered, version, None, urgent=True)
+            target = await self._approval_channel(approval)
+            return await self._post_new(key, target, rendered, version, None, urgent=True)
 
     async def _approval_channel(self, approval: ApprovalRequest) -> str | None:
         """The approvals channel, else the channel of the request's case message, else the

@@ -16,7 +16,7 @@ import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from soar.alerts.models import Severity
 
@@ -71,7 +71,8 @@ class SlackPermissions(BaseModel):
 
     def granted(self, permission: Permission) -> list[str]:
         """The references holding `permission`."""
-        return getattr(self, permission.value)
+        references: list[str] = getattr(self, permission.value)
+        return references
 
 
 class SlackSettings(BaseModel):
@@ -131,3 +132,22 @@ def slack_mode(settings: Settings) -> SlackMode:
         http=posts and settings.slack_signing_secret is not None,
         socket=posts and settings.slack_app_token is not None,
     )
+
+
+class SlackSettingsError(ValueError):
+    """The `[slack]` table does not fit :class:`SlackSettings`; the message names each
+    setting (`slack.<field>`) and what is wrong with it."""
+
+
+def slack_settings(settings: Settings) -> SlackSettings:
+    """The `[slack]` table of `settings` as the bot's settings (the core keeps it as a
+    plain table, so it knows nothing of Slack)."""
+    try:
+        return SlackSettings.model_validate(settings.slack)
+    except ValidationError as error:
+        raise SlackSettingsError(
+            "; ".join(
+                f"slack.{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+                for problem in error.errors()
+            )
+        ) from None

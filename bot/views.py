@@ -69,7 +69,9 @@ def input_value(view: dict[str, Any], input_id: InputId) -> Any:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _modal(callback_id: str, title: str, submit: str, body: list[Block], meta: str) -> dict:
+def _modal(
+    callback_id: str, title: str, submit: str, body: list[Block], meta: str
+) -> dict[str, Any]:
     view = View(
         type="modal",
         callback_id=callback_id,
@@ -95,7 +97,7 @@ def _text_input(
     )
 
 
-def decision_modal(approval: ApprovalRequest, kind: DecisionKind, meta: str) -> dict:
+def decision_modal(approval: ApprovalRequest, kind: DecisionKind, meta: str) -> dict[str, Any]:
     """Approve or deny a request, with an optional reason; approving shows the blast
     radius again, as the button's confirm dialog does."""
     what = f"{approval.action} {approval.target}"
@@ -109,7 +111,7 @@ def decision_modal(approval: ApprovalRequest, kind: DecisionKind, meta: str) -> 
     return _modal(callback, f"{verb} request", verb, body, meta)
 
 
-def note_modal(case_title: str, meta: str) -> dict:
+def note_modal(case_title: str, meta: str) -> dict[str, Any]:
     """Add a note to a case."""
     body: list[Block] = [
         kit.section(f"Note on *{oneline(case_title, 300)}*"),
@@ -118,7 +120,7 @@ def note_modal(case_title: str, meta: str) -> dict:
     return _modal(CallbackId.CASE_NOTE, "Add note", "Add", body, meta)
 
 
-def escalate_modal(case_title: str, meta: str) -> dict:
+def escalate_modal(case_title: str, meta: str) -> dict[str, Any]:
     """Escalate a case: to whom (optional) and why."""
     body: list[Block] = [
         kit.section(f"Escalate *{oneline(case_title, 300)}*"),
@@ -133,7 +135,7 @@ def escalate_modal(case_title: str, meta: str) -> dict:
     return _modal(CallbackId.CASE_ESCALATE, "Escalate case", "Escalate", body, meta)
 
 
-def add_to_case_modal(cases: Sequence[CaseSummary], preview: str, meta: str) -> dict:
+def add_to_case_modal(cases: Sequence[CaseSummary], preview: str, meta: str) -> dict[str, Any]:
     """Attach a Slack message to a case: pick a recent open case or type an id."""
     body: list[Block] = [kit.section(f"*Message*\n{quoted(preview, PREVIEW_CHARS)}")]
     if cases:
@@ -168,7 +170,7 @@ def home_view(
     containments: Sequence[ContainmentAction],
     people: People,
     links: Links,
-) -> dict:
+) -> dict[str, Any]:
     """App Home: what waits for me, my cases, open critical cases, containments in force."""
     body: list[Block] = [kit.header("SOAR")]
     body += _home_section(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -17,7 +17,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.settings import SlackSettings
 from soar.approvals.models import ApprovalSettings
 from soar.cases.activities import PlaybookSettings
 from soar.cases.correlation import CorrelationSettings
@@ -171,7 +170,10 @@ class Settings(BaseSettings):
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
     playbooks: dict[str, PlaybookSettings] = Field(default_factory=dict)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
+    slack: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The `[slack]` table: read and checked by the bot (bot.settings).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -14,12 +14,19 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from soar import search_attributes as sa
+    from soar.alerts.contract import (
+        ALERT_QUERY,
+        ALERT_WORKFLOW,
+        CASE_QUERY,
+        RESOLVE_SIGNAL,
+        TRIAGE_QUERY,
+        AlertWorkflowInput,
+    )
     from soar.alerts.models import Alert, AlertStatus
     from soar.cases.activities import CaseRef, CorrelateInput, CorrelationActivities
     from soar.enrichment.activities import TriageActivities
@@ -33,13 +40,7 @@ STORE_RETRY = RetryPolicy(
 )
 
 
-class AlertWorkflowInput(BaseModel):
-    alert: Alert
-    resolve_window_seconds: int = 24 * 3600
-    correlate: bool = True
-
-
-@workflow.defn(name="AlertWorkflow", sandboxed=False)
+@workflow.defn(name=ALERT_WORKFLOW, sandboxed=False)
 class AlertWorkflow:
     """Holds one alert; `resolve` marks it resolved, `alert` returns it.
 
@@ -87,20 +88,20 @@ class AlertWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._alert
 
-    @workflow.signal
+    @workflow.signal(name=RESOLVE_SIGNAL)
     def resolve(self, resolution: Alert) -> None:
         """The sender says the condition is over (Alertmanager/Grafana `resolved`)."""
         self._resolution = resolution
 
-    @workflow.query
+    @workflow.query(name=ALERT_QUERY)
     def alert(self) -> Alert | None:
         return self._alert
 
-    @workflow.query
+    @workflow.query(name=TRIAGE_QUERY)
     def triage(self) -> Triage | None:
         return self._triage
 
-    @workflow.query
+    @workflow.query(name=CASE_QUERY)
     def case(self) -> CaseRef | None:
         return self._case
 

@@ -51,9 +51,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineKind,
     )
     from soar.cases.reducer import Entry, apply_command, attach_alert
+    from soar.chatops.models import CaseMessageRequest, EscalationNotice
     from soar.store.activities import CaseChanges, StoreActivities
 
-from workflows.slack import CaseMessageRequest, EscalationNotice, SlackItem, SlackOutbox
+from workflows.slack import SlackItem, SlackOutbox
 
 STORE_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
@@ -382,7 +383,9 @@ class CaseWorkflow:
             slack=self._state.slack,
         )
 
-    async def _watch(self, name: str, child_id: str, handle: workflow.ChildWorkflowHandle) -> None:
+    async def _watch(
+        self, name: str, child_id: str, handle: workflow.ChildWorkflowHandle[Any, Any]
+    ) -> None:
         """Note how a playbook this run started ended, even if it could not say so itself
         (terminated, timed out); its own `playbook_ended` signal covers later runs."""
         try:

@@ -28,7 +28,9 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    """The live parts `create_app` put on the app."""
+    live: Services = request.app.state.services
+    return live
 
 
 OPERATOR_TOKEN = HTTPBearer(

@@ -34,7 +34,7 @@ from soar.approvals.models import (
     settled_message,
 )
 from soar.errors import ConflictError, NotFoundError, TimedOutError, UnavailableError
-from soar.store.db import Store
+from soar.store.repository import Repository
 
 DECISION_WAIT = timedelta(seconds=15)
 """How long one call waits for the workflow to take a decision (a worker must be up)."""
@@ -48,7 +48,7 @@ class DecisionRefusedError(ConflictError):
     """The decision was not recorded; the message is the reason, also on the timeline."""
 
 
-async def find_approval(store: Store, approval_id: str) -> ApprovalRequest:
+async def find_approval(store: Repository, approval_id: str) -> ApprovalRequest:
     """The stored request, or :class:`NotFoundError` saying which id is unknown."""
     approval = await store.get_approval(approval_id)
     if approval is None:
@@ -56,7 +56,7 @@ async def find_approval(store: Store, approval_id: str) -> ApprovalRequest:
     return approval
 
 
-async def current_approval(client: Client, store: Store, approval_id: str) -> ApprovalRequest:
+async def current_approval(client: Client, store: Repository, approval_id: str) -> ApprovalRequest:
     """The request as its workflow has it now (the `approvals` query), else as stored."""
     stored = await find_approval(store, approval_id)
     handle = client.get_workflow_handle(stored.workflow_id)
@@ -69,7 +69,7 @@ async def current_approval(client: Client, store: Store, approval_id: str) -> Ap
     return next((request for request in live if request.id == approval_id), stored)
 
 
-async def decide(client: Client, store: Store, request: DecisionRequest) -> DecisionResult:
+async def decide(client: Client, store: Repository, request: DecisionRequest) -> DecisionResult:
     """Decide the request named by `request.approval_id`.
 
     Raises :class:`NotFoundError` for an unknown approval, :class:`DecisionRefusedError`
@@ -85,7 +85,7 @@ async def decide(client: Client, store: Store, request: DecisionRequest) -> Deci
 
 async def send_decision(
     client: Client,
-    store: Store,
+    store: Repository,
     approval: ApprovalRequest,
     request: DecisionRequest,
     *,
@@ -97,13 +97,14 @@ async def send_decision(
     second, distinct click by the same person."""
     handle = client.get_workflow_handle(approval.workflow_id)
     try:
-        return await handle.execute_update(
+        result: DecisionResult = await handle.execute_update(
             DECIDE_UPDATE,
             request,
             id=update_id or decision_update_id(request),
             result_type=DecisionResult,
             rpc_timeout=DECISION_WAIT,
         )
+        return result
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         message = getattr(cause, "message", None) or str(cause) or "the decision was refused"
@@ -122,7 +123,7 @@ async def send_decision(
 
 
 async def refuse(
-    store: Store, approval: ApprovalRequest, request: DecisionRequest, message: str
+    store: Repository, approval: ApprovalRequest, request: DecisionRequest, message: str
 ) -> NoReturn:
     """Record the refused attempt on the case's timeline, then raise it."""
     await record_refusal(store, approval, request, message)

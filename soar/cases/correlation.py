@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from soar.alerts.models import Alert, ObservableRole, ObservableType
 
 KeyKind = Literal["external_ip", "source_ip", "host", "user", "rule"]
+DEFAULT_KEYS: tuple[KeyKind, ...] = ("external_ip", "host", "user")
 
 
 class CorrelationRule(BaseModel):
@@ -24,7 +25,7 @@ class CorrelationRule(BaseModel):
 
     source: str = "*"
     rule: str = "*"
-    keys: list[KeyKind] = Field(default_factory=lambda: ["external_ip", "host", "user"])
+    keys: list[KeyKind] = Field(default_factory=lambda: list(DEFAULT_KEYS))
     window_seconds: int = Field(default=24 * 3600, ge=1)
 
 

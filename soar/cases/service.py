@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from soar.cases.contract import CASE_QUERY, COMMAND_SIGNAL, case_workflow_id
 from soar.cases.models import Case, CaseCommand, CaseCommandKind, TimelineEvent, describe_command
 from soar.errors import ConflictError, NotFoundError, UnavailableError
-from soar.store.db import Store
+from soar.store.repository import Repository
 from soar.store.views import CaseDetail
 
 RPC_WAIT = timedelta(seconds=5)
@@ -47,7 +47,7 @@ def ended(case_id: str) -> str:
     return f"case {case_id} has ended; it takes notes only"
 
 
-async def find_case(store: Store, case_id: str) -> CaseDetail:
+async def find_case(store: Repository, case_id: str) -> CaseDetail:
     """The stored case, or :class:`NotFoundError` saying which id is unknown."""
     case = await store.get_case_detail(case_id.strip(), alert_limit=0)
     if case is None:
@@ -56,7 +56,7 @@ async def find_case(store: Store, case_id: str) -> CaseDetail:
 
 
 async def send_command(
-    client: Client, store: Store, case_id: str, command: CaseCommand
+    client: Client, store: Repository, case_id: str, command: CaseCommand
 ) -> CommandSent:
     """Send `command` to the case's workflow.
 

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from temporalio.client import Client
 
 from bot.clients import api_url, web_client
-from bot.settings import slack_mode
+from bot.settings import slack_mode, slack_settings
 from soar import search_attributes
 from soar.ingest.spool import Spool
 from soar.ingest.start_errors import describe
@@ -155,7 +155,7 @@ async def check_slack(settings: Settings) -> list[Check]:
         )
     ]
     checks.append(await _slack_token(settings))
-    slack = settings.slack
+    slack = slack_settings(settings)
     if not (slack.default_channel or slack.channels):
         checks.append(
             Check("slack channels", WARN, "none: set slack.default_channel or slack.channels")

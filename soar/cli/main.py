@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.settings import slack_mode
+from bot.settings import SlackSettingsError, slack_mode, slack_settings
 from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
@@ -49,11 +49,13 @@ ApiKey = Annotated[
 ]
 
 
-def _check_playbooks(settings: Settings) -> None:
-    """Stop with the bad setting named when a playbook's options do not fit its model."""
+def _check_configuration(settings: Settings) -> None:
+    """Stop with the bad setting named when the `[slack]` table or a playbook's options
+    do not fit their models, before anything starts."""
     try:
+        slack_settings(settings)
         check_playbook_options(discover_playbooks(), settings.playbooks)
-    except PlaybookOptionsError as error:
+    except (SlackSettingsError, PlaybookOptionsError) as error:
         console.print(Text.assemble(("error: ", "red"), str(error)))
         raise typer.Exit(2) from None
 
@@ -125,7 +127,7 @@ def up(
         for name, url in webhook_urls(settings).items():
             console.print(f"  {name:13} {url}", soft_wrap=True)
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
-    _check_playbooks(settings)
+    _check_configuration(settings)
     parts = stack.Parts(
         temporal=settings.temporal.embedded, worker=True, api=True, worker_process=not one_process
     )
@@ -142,7 +144,7 @@ def worker(
 ) -> None:
     """Run only the worker, against a Temporal cluster (default 127.0.0.1:7233)."""
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
-    _check_playbooks(settings)
+    _check_configuration(settings)
     _run(settings, stack.Parts(temporal=False, worker=True, api=False))
 
 
@@ -156,6 +158,7 @@ def api(
 ) -> None:
     """Run only the HTTP API (webhooks, operator API) with its spool forwarder."""
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
+    _check_configuration(settings)
     _run(settings, stack.Parts(temporal=False, worker=False, api=True))
 
 
@@ -175,6 +178,7 @@ def bot(
         )
         raise typer.Exit(2)
     settings = _settings(temporal_address, namespace, None, None, None)
+    _check_configuration(settings)
     if not slack_mode(settings).socket:
         console.print("[red]error:[/red] Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
         raise typer.Exit(1)

@@ -230,4 +230,5 @@ def print_run(spec: PlaybookSpec, alert: Alert, run: PlaybookRun) -> None:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port

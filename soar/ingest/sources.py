@@ -47,16 +47,13 @@ def describe_auth(source: ResolvedSource, *, shared_token: bool) -> str:
         "query": f"?{source.auth.query_param if source.auth else 'token'}=<token>",
         "basic": "HTTP basic auth",
     }
-    kind = source.auth.type if source.auth else None
-    if kind == "header":
-        described = f"header {source.auth.header}: <token>"  # type: ignore[union-attr]
-    elif kind == "hmac":
-        extra = (
-            f" with timestamp header {source.auth.timestamp_header}"
-            if source.auth.timestamp_header
-            else ""
-        )  # type: ignore[union-attr]
-        described = f"HMAC-SHA256 of the body in {source.auth.signature_header}{extra}"  # type: ignore[union-attr]
+    auth = source.auth
+    kind = auth.type if auth else None
+    if auth is not None and kind == "header":
+        described = f"header {auth.header}: <token>"
+    elif auth is not None and kind == "hmac":
+        extra = f" with timestamp header {auth.timestamp_header}" if auth.timestamp_header else ""
+        described = f"HMAC-SHA256 of the body in {auth.signature_header}{extra}"
     else:
         described = own[kind]
     parts = [

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -26,11 +27,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from soar import search_attributes as sa
+from soar.alerts.contract import ALERT_WORKFLOW, RESOLVE_SIGNAL, AlertWorkflowInput
 from soar.alerts.models import Alert, AlertStatus
 from soar.ingest.pressure import IngestPressure
 from soar.ingest.spool import Spool
 from soar.ingest.start_errors import describe, is_refusal
-from workflows.alert import AlertWorkflow, AlertWorkflowInput
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Accepted:
     queued: bool
 
 
-def _was_started(handle: WorkflowHandle) -> bool:
+def _was_started(handle: WorkflowHandle[Any, Any]) -> bool:
     """Whether this call created the run (False: USE_EXISTING found one). The SDK keeps
     the server's `started` flag on the handle's start response only."""
     response = getattr(handle, "_start_workflow_response", None)
@@ -78,7 +79,7 @@ class AlertStarter:
         resolved = alert.status is AlertStatus.RESOLVED
         try:
             handle = await self.client.start_workflow(
-                AlertWorkflow.run,
+                ALERT_WORKFLOW,
                 AlertWorkflowInput(alert=alert, resolve_window_seconds=self.resolve_window_seconds),
                 id=alert.workflow_id,
                 task_queue=self.task_queue,
@@ -88,7 +89,7 @@ class AlertStarter:
                     if resolved
                     else WorkflowIDReusePolicy.REJECT_DUPLICATE
                 ),
-                start_signal="resolve" if resolved else None,
+                start_signal=RESOLVE_SIGNAL if resolved else None,
                 start_signal_args=[alert] if resolved else [],
                 search_attributes=TypedSearchAttributes(sa.alert_attributes(alert)),
                 rpc_timeout=self.rpc_timeout,

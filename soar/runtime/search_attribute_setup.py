@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
@@ -49,11 +51,11 @@ class Registration:
     error: str | None = None
 
 
-def _names(keys: list[SearchAttributeKey]) -> tuple[str, ...]:
+def _names(keys: list[SearchAttributeKey[Any]]) -> tuple[str, ...]:
     return tuple(key.name for key in keys)
 
 
-async def missing_search_attributes(client: Client) -> list[SearchAttributeKey]:
+async def missing_search_attributes(client: Client) -> list[SearchAttributeKey[Any]]:
     """The product's search attributes the client's namespace does not have.
 
     Raises RPCError when Temporal refuses the listing, or when it cannot be reached.
@@ -65,7 +67,7 @@ async def missing_search_attributes(client: Client) -> list[SearchAttributeKey]:
     return [key for key in search_attributes.ALL if key.name not in known]
 
 
-def how_to_add(keys: list[SearchAttributeKey], namespace: str) -> str:
+def how_to_add(keys: list[SearchAttributeKey[Any]], namespace: str) -> str:
     """The commands an operator runs to add `keys`: the Temporal CLI, or tcld on Cloud."""
     by_type: dict[str, list[str]] = {}
     for key in keys:
@@ -81,7 +83,7 @@ def how_to_add(keys: list[SearchAttributeKey], namespace: str) -> str:
     return f"`{temporal}` (on Temporal Cloud: `{tcld}`)"
 
 
-def _warn_missing(keys: list[SearchAttributeKey], namespace: str, error: RPCError) -> None:
+def _warn_missing(keys: list[SearchAttributeKey[Any]], namespace: str, error: RPCError) -> None:
     log.warning(
         "Temporal namespace %s may lack the search attributes %s and they could not be added "
         "(%s). Alert workflows are refused (and parked) until they exist. Add them with %s, "
@@ -109,10 +111,11 @@ async def ensure_search_attributes(client: Client) -> Registration:
         everything = list(search_attributes.ALL)
         _warn_missing(everything, namespace, error)
         return Registration(missing=_names(everything), error=describe(error))
-    added: list[SearchAttributeKey] = []
+    added: list[SearchAttributeKey[Any]] = []
     for position, key in enumerate(missing):
         request = AddSearchAttributesRequest(
-            namespace=namespace, search_attributes={key.name: int(key.indexed_value_type)}
+            namespace=namespace,
+            search_attributes={key.name: IndexedValueType.ValueType(int(key.indexed_value_type))},
         )
         try:
             await client.operator_service.add_search_attributes(request, timeout=RPC_TIMEOUT)

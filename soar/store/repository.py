@@ -14,8 +14,10 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from soar.alerts.models import Alert, Severity
@@ -38,15 +40,16 @@ from soar.store.schema import (
 from soar.store.upsert import Excluded, insert_missing, upsert
 from soar.store.views import CaseDetail, CaseSummary
 
-ALERTS = AlertRow.__table__
-ALERT_OBSERVABLES = AlertObservableRow.__table__
-CASES = CaseRow.__table__
-CASE_OBSERVABLES = CaseObservableRow.__table__
-TIMELINE = TimelineEventRow.__table__
-APPROVALS = ApprovalRow.__table__
-DECISIONS = DecisionRow.__table__
-ACTIONS = ContainmentActionRow.__table__
-SLOTS = ContainmentSlotRow.__table__
+# Declarative classes type `__table__` as a FromClause; each is a Table at run time.
+ALERTS = cast(Table, AlertRow.__table__)
+ALERT_OBSERVABLES = cast(Table, AlertObservableRow.__table__)
+CASES = cast(Table, CaseRow.__table__)
+CASE_OBSERVABLES = cast(Table, CaseObservableRow.__table__)
+TIMELINE = cast(Table, TimelineEventRow.__table__)
+APPROVALS = cast(Table, ApprovalRow.__table__)
+DECISIONS = cast(Table, DecisionRow.__table__)
+ACTIONS = cast(Table, ContainmentActionRow.__table__)
+SLOTS = cast(Table, ContainmentSlotRow.__table__)
 
 CONTAINMENT_SLOTS_LOCK_KEY = 0x50A125107
 """PostgreSQL advisory lock held while a containment slot is reserved, so concurrent
@@ -64,14 +67,16 @@ class SlotReservation:
 
 def _not_older(excluded: Excluded) -> ColumnElement[bool]:
     """A case snapshot replaces the stored one unless it is older."""
-    return excluded.updated_at >= CASES.c.updated_at
+    condition: ColumnElement[bool] = excluded.updated_at >= CASES.c.updated_at
+    return condition
 
 
 def _not_reopened(excluded: Excluded) -> ColumnElement[bool]:
     """A settled approval stays settled; a late `pending` snapshot does not undo it."""
-    return (APPROVALS.c.state == ApprovalState.PENDING.value) | (
+    condition: ColumnElement[bool] = (APPROVALS.c.state == ApprovalState.PENDING.value) | (
         excluded.state != ApprovalState.PENDING.value
     )
+    return condition
 
 
 class Repository:
@@ -128,7 +133,8 @@ class Repository:
                 .where(ALERTS.c.id == alert_id)
                 .values(case_id=case_id, updated_at=datetime.now(UTC))
             )
-        return bool(result.rowcount)
+        # An UPDATE answers with a cursor result, which counts the rows it matched.
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     async def upsert_case(self, case: Case) -> None:
         """Record a case snapshot unless a newer one is stored; add its observables."""

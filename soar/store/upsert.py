@@ -19,7 +19,10 @@ Row = Mapping[str, Any]
 Excluded = ReadOnlyColumnCollection[str, Any]
 """The would-be-inserted row (`excluded.<column>` in SQL), for update conditions."""
 
-_DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_DIALECT_INSERTS: dict[str, Callable[[Table], sqlite.Insert | postgresql.Insert]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
 
 
 def _insert_for(session: AsyncSession, table: Table) -> sqlite.Insert | postgresql.Insert:

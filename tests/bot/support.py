@@ -67,7 +67,7 @@ def bot_settings(data_dir: Path, fake: FakeSlack, **overrides: Any) -> Settings:
         "slack_api_url": fake.api_url,
         "public_url": "https://soar.test",
         "approvals": ApprovalSettings(deciders=["alice", "bob"]),
-        "slack": slack,
+        "slack": slack.model_dump(),
     }
     return make_settings(data_dir, **(fields | overrides))
 

@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import Worker
 
 from bot.activities import SlackActivities
-from bot.settings import SlackSettings
 from soar.alerts.models import Severity, SeverityInfo, make_alert
 from soar.cases.models import Case, TimelineEvent, TimelineKind
 from soar.chatops.models import (
@@ -111,7 +110,7 @@ async def test_an_alert_storm_updates_one_message_a_few_times(
     tmp_path: Path, fake_slack: FakeSlack, store: Store
 ) -> None:
     settings = bot_settings(tmp_path, fake_slack)
-    settings.slack.update_interval_seconds = 0.3
+    settings.slack["update_interval_seconds"] = 0.3
     activities = SlackActivities.from_settings(settings, store)
     start = case(alert_count=1)
     await activities.post_case_message(CaseMessageRequest(case=start))
@@ -260,7 +259,7 @@ async def test_a_person_is_told_directly_once_and_only_when_known(
 async def test_without_a_channel_nothing_is_posted(
     tmp_path: Path, fake_slack: FakeSlack, store: Store
 ) -> None:
-    settings = bot_settings(tmp_path, fake_slack, slack=SlackSettings())
+    settings = bot_settings(tmp_path, fake_slack, slack={})
     activities = SlackActivities.from_settings(settings, store)
     snapshot = case()
     assert (await activities.post_case_message(CaseMessageRequest(case=snapshot))).outcome == (
@@ -283,7 +282,7 @@ async def test_a_busy_channel_gives_the_worker_slot_back(
     tmp_path: Path, fake_slack: FakeSlack, store: Store
 ) -> None:
     settings = bot_settings(tmp_path, fake_slack)
-    settings.slack.post_interval_seconds = 5
+    settings.slack["post_interval_seconds"] = 5
     activities = SlackActivities.from_settings(settings, store)
     assert (await activities.post_case_message(CaseMessageRequest(case=case()))).outcome == (
         "posted"
@@ -300,7 +299,7 @@ async def test_updates_keep_within_the_workspace_budget(
     tmp_path: Path, fake_slack: FakeSlack, store: Store
 ) -> None:
     settings = bot_settings(tmp_path, fake_slack)
-    settings.slack.updates_per_minute = 30
+    settings.slack["updates_per_minute"] = 30
     activities = SlackActivities.from_settings(settings, store)
     snapshot = case()
     await activities.post_case_message(CaseMessageRequest(case=snapshot))

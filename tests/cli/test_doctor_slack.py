@@ -41,7 +41,7 @@ async def test_both_transports_and_a_working_token(tmp_path: Path, fake: FakeSla
         slack_signing_secret=SecretStr("signing"),
         slack_app_token=SecretStr("xapp-doctor"),
         slack_api_url=fake.api_url,
-        slack=SlackSettings(default_channel="CSOC0001"),
+        slack=SlackSettings(default_channel="CSOC0001").model_dump(),
     )
     found = verdicts(await check_slack(settings))
     assert found["slack"] == (

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, cast
 
 from pydantic import BaseModel
 from temporalio import workflow
+from typing_extensions import TypeVar
 
 with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert, Observable, Severity
@@ -43,7 +44,8 @@ from workflows.sdk.recorder import Recorder
 ENRICH_TIMEOUT = timedelta(minutes=2)
 
 
-OptionsT = TypeVar("OptionsT", bound=BaseModel)
+OptionsT = TypeVar("OptionsT", bound=BaseModel, default=BaseModel)
+"""The options model of a playbook; a plain `PlaybookContext` has untyped options."""
 
 
 class PlaybookContext(Generic[OptionsT]):
@@ -95,7 +97,7 @@ class PlaybookContext(Generic[OptionsT]):
     async def enrich(self, observables: Sequence[Observable] | None = None) -> list[Enrichment]:
         """Ask the configured enrichers about the observables (default: the alert's)."""
         chosen = list(self.alert.observables if observables is None else observables)
-        result = await workflow.execute_activity(
+        result: EnrichResult = await workflow.execute_activity(
             ENRICH_OBSERVABLES,
             EnrichRequest(observables=chosen),
             result_type=EnrichResult,

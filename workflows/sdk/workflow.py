@@ -159,8 +159,10 @@ def playbook_workflow_class(name: str, class_name: str, module: str, doc: str) -
     in its module: the worker's sandbox re-imports a workflow class by module and name.
     """
 
-    async def run(self, input: PlaybookInput) -> PlaybookResult:
-        return await self._execute(input)
+    # `self` stays unannotated: the SDK compares run's annotations with @workflow.init's.
+    async def run(self, input: PlaybookInput) -> PlaybookResult:  # type: ignore[no-untyped-def]
+        result: PlaybookResult = await self._execute(input)
+        return result
 
     run.__qualname__ = f"{class_name}.run"
     run.__module__ = module

@@ -9,6 +9,7 @@ it with the same settings the product uses.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -19,7 +20,7 @@ from soar.store.db import create_store_engine
 from soar.store.schema import Base
 
 
-def _render_item(kind: str, item: object, autogen_context: AutogenContext) -> str | bool:
+def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render the store's column types as the plain SQLAlchemy types they are stored as,
     so migrations never import application code that may change after they are written."""
     if kind == "type" and isinstance(item, TypeDecorator):
@@ -27,7 +28,7 @@ def _render_item(kind: str, item: object, autogen_context: AutogenContext) -> st
     return False
 
 
-def _configure(**options: object) -> None:
+def _configure(**options: Any) -> None:
     context.configure(
         target_metadata=Base.metadata,
         compare_type=True,

@@ -1,5 +1,6 @@
-"""`soar worker` and `soar up` refuse to start on playbook options that do not fit the
-playbook's options model, naming the setting; `soar playbooks list` shows the options."""
+"""`soar up`, `worker`, `api` and `bot` refuse to start on configuration that does not
+fit its model (playbook options, the `[slack]` table), naming the setting; `soar playbooks
+list` shows each playbook's options."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def test_bad_playbook_options_stop_the_start_with_the_setting_named(
     ) in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "data").exists()
+
+
+def test_a_bad_slack_table_stops_the_start_with_the_setting_named(tmp_path: Path) -> None:
+    config = tmp_path / "soar.toml"
+    config.write_text(
+        'webhook_token = "w"\napi_token = "a"\n[slack]\nupdates_per_minute = "many"\n'
+    )
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+
+    result = CliRunner().invoke(app, ["api"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "error: slack.updates_per_minute: Input should be a valid" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_playbooks_list_shows_each_playbooks_options() -> None:
