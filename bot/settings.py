@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from soar.alerts.models import Severity
+from soar.settings import setting_problems
 
-if TYPE_CHECKING:  # soar.settings embeds SlackSettings, so it imports this module
+if TYPE_CHECKING:
     from soar.settings import Settings
 
 EVERYONE = "*"
@@ -145,9 +146,4 @@ def slack_settings(settings: Settings) -> SlackSettings:
     try:
         return SlackSettings.model_validate(settings.slack)
     except ValidationError as error:
-        raise SlackSettingsError(
-            "; ".join(
-                f"slack.{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-                for problem in error.errors()
-            )
-        ) from None
+        raise SlackSettingsError(setting_problems(error, "slack.")) from None

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -213,3 +213,12 @@ def config_path() -> Path:
 def load_settings(**overrides: object) -> Settings:
     """Read the file and the environment; keyword overrides win (used by the CLI flags)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def setting_problems(error: ValidationError, prefix: str = "") -> str:
+    """Each problem as `<setting>: <what is wrong>`, joined by "; ". The values given are
+    left out: a setting may be a secret."""
+    return "; ".join(
+        f"{prefix}{'.'.join(str(part) for part in problem['loc']) or 'settings'}: {problem['msg']}"
+        for problem in error.errors()
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -16,7 +17,13 @@ from bot.settings import SlackSettingsError, slack_mode, slack_settings
 from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.runtime import stack
-from soar.settings import Settings, TemporalSettings, config_path, load_settings
+from soar.settings import (
+    Settings,
+    TemporalSettings,
+    config_path,
+    load_settings,
+    setting_problems,
+)
 from workflows.sdk.discovery import check_playbook_options, discover_playbooks
 from workflows.sdk.spec import PlaybookOptionsError
 
@@ -67,7 +74,13 @@ def _settings(
     tls_key: Path | None,
     api_key: str | None,
 ) -> Settings:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        console.print(
+            Text.assemble(("error: ", "red"), f"{config_path()}: ", setting_problems(error))
+        )
+        raise typer.Exit(2) from None
     flags = {
         "address": address,
         "namespace": namespace,

@@ -1,6 +1,6 @@
 """`soar up`, `worker`, `api` and `bot` refuse to start on configuration that does not
-fit its model (playbook options, the `[slack]` table), naming the setting; `soar playbooks
-list` shows each playbook's options."""
+fit its model (any setting, playbook options, the `[slack]` table) in one line naming the
+setting; `soar playbooks list` shows each playbook's options."""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ def test_a_bad_slack_table_stops_the_start_with_the_setting_named(tmp_path: Path
 
     assert result.exit_code == 2, result.output
     assert "error: slack.updates_per_minute: Input should be a valid" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_is_one_line_naming_it_without_its_value(tmp_path: Path) -> None:
+    config = tmp_path / "soar.toml"
+    config.write_text('webhook_token = ["s3cret-value"]\napi_token = "a"\napi_port = "x"\n')
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"}
+
+    result = CliRunner().invoke(app, ["worker"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {config}: ")
+    assert "api_port: Input should be a valid integer" in result.output
+    assert "webhook_token: " in result.output
+    assert "s3cret-value" not in result.output
     assert "Traceback" not in result.output
 
 

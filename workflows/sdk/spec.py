@@ -12,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert
     from soar.enrichment.models import Triage
+    from soar.settings import setting_problems
     from workflows.sdk.models import playbook_workflow_type
     from workflows.sdk.trigger import Trigger
 
@@ -56,11 +57,7 @@ class PlaybookSpec:
         try:
             return self.options.model_validate(options)
         except ValidationError as error:
-            problems = "; ".join(
-                f"playbooks.{self.name}.options."
-                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-                for problem in error.errors()
-            )
+            problems = setting_problems(error, f"playbooks.{self.name}.options.")
             raise PlaybookOptionsError(problems) from None
 
     def describe_options(self) -> str:
