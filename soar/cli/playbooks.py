@@ -68,7 +68,8 @@ def list_playbooks() -> None:
             Text(spec.describe_options() or "-"),
             spec.source,
         )
-    console.print(table)
+    # A console of this call's own: it sizes the table to the terminal of this run.
+    Console().print(table)
 
 
 @app.command("test")

@@ -24,7 +24,11 @@ from soar.store.repository import Repository
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
 from workflows.sdk.activities import PlaybookActivities
-from workflows.sdk.discovery import check_playbook_options, discover_playbooks
+from workflows.sdk.discovery import (
+    check_playbook_options,
+    discover_playbooks,
+    playbook_workflows,
+)
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
@@ -35,9 +39,10 @@ PLAYBOOK_SUPPORT_WORKFLOWS: list[type] = [ContainmentExpiryWorkflow, SlackDelive
 and delivery of what it still had to say when it ended."""
 
 
-def playbook_workflows(playbooks: Sequence[PlaybookSpec]) -> list[type]:
-    """The workflows a worker running `playbooks` registers, besides the product's own."""
-    return [*(spec.workflow for spec in playbooks), *PLAYBOOK_SUPPORT_WORKFLOWS]
+def playbook_run_workflows(playbooks: Sequence[PlaybookSpec]) -> list[type]:
+    """The workflows a worker running `playbooks` registers, besides the product's own:
+    the playbooks' own and what their runs need."""
+    return [*playbook_workflows(list(playbooks)), *PLAYBOOK_SUPPORT_WORKFLOWS]
 
 
 def playbook_activities(
@@ -104,7 +109,12 @@ def build_worker(
         tuner=_tuner(workflow_slots),
         workflow_runner=workflow_runner(),
         max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLERS,
-        workflows=[AlertWorkflow, CaseWorkflow, *playbook_workflows(playbooks), *extra_workflows],
+        workflows=[
+            AlertWorkflow,
+            CaseWorkflow,
+            *playbook_run_workflows(playbooks),
+            *extra_workflows,
+        ],
         activities=[
             *product_activities(settings, store, playbooks, actuators),
             *extra_activities,

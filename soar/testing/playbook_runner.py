@@ -51,8 +51,9 @@ from soar.containment.models import ContainmentAction
 from soar.enrichment.inventory import Inventory
 from soar.enrichment.models import Triage
 from soar.enrichment.providers import AddressEnricher, EnricherRegistry
+from soar.errors import NotFoundError
 from soar.guardrails.settings import GuardrailSettings
-from soar.runtime.worker import playbook_activities, playbook_workflows
+from soar.runtime.worker import playbook_activities, playbook_run_workflows
 from soar.store.repository import Repository
 from soar.testing.actuators import RecordingActuator
 from workflows.sdk.activities import PlaybookActivities
@@ -125,7 +126,7 @@ class PlaybookHarness:
             client,
             task_queue=self.task_queue,
             workflow_runner=workflow_runner(),
-            workflows=[*playbook_workflows(self.specs), *workflows],
+            workflows=[*playbook_run_workflows(self.specs), *workflows],
             activities=self._activities(
                 approvals or ApprovalSettings(),
                 guardrails or GuardrailSettings(),
@@ -280,7 +281,9 @@ class PlaybookHarness:
         approval = await self.store.get_approval(approval_id)
         if approval is None:
             approvals = await handle.query(APPROVALS_QUERY, result_type=list[ApprovalRequest])
-            approval = next(a for a in approvals if a.id == approval_id)
+            approval = next((a for a in approvals if a.id == approval_id), None)
+        if approval is None:
+            raise NotFoundError(f"no approval with id {approval_id!r} in this run")
         return await send_decision(self.client, self.store, approval, request, update_id=update_id)
 
     async def _approve_all(self, handle: WorkflowHandle[Any, Any]) -> None:

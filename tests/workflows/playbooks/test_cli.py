@@ -28,7 +28,7 @@ def no_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_list_shows_each_playbook_with_its_trigger_and_source() -> None:
-    result = runner.invoke(cli.app, ["list"])
+    result = runner.invoke(cli.app, ["list"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     for name in ("malicious_ip", "compromised_host", "suspicious_user"):
         assert name in result.output
