@@ -25,8 +25,8 @@ from bot.settings import Permission
 from soar.approvals.models import ApprovalState
 from soar.cases import service
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
-from soar.chatops.models import CaseContext
 from soar.errors import NotFoundError
+from soar.notifications.models import CaseContext
 
 RECENT = 50
 NEEDS = {

@@ -22,7 +22,7 @@ from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
 from soar.cases.contract import case_workflow_id
 from soar.cases.models import Case, TimelineEvent, TimelineKind
-from soar.chatops.models import CaseContext, ProviderVerdict
+from soar.notifications.models import CaseContext, ProviderVerdict
 
 MAX_OBSERVABLES = 10
 MAX_TIMELINE_EVENTS = 40

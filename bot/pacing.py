@@ -9,7 +9,7 @@ up and the later ones find their change already shown.
 A short wait is taken inline. A longer one raises :class:`Busy` instead of sleeping:
 an activity that sleeps holds a worker slot that enrichment and the store need, so the
 activity gives its slot back and Temporal runs it again when its turn comes (see
-:mod:`bot.activities`). Across processes, Slack's 429 with `Retry-After` is the
+:mod:`bot.channel`). Across processes, Slack's 429 with `Retry-After` is the
 backstop.
 """
 

@@ -31,15 +31,23 @@ from bot.people import People
 from bot.settings import SLACK_CHANNEL_ID, SlackSettings
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case
-from soar.chatops.models import (
+from soar.notifications.models import (
     CaseContext,
     CaseMessageRequest,
+    Delivery,
     EscalationNotice,
     PersonNotice,
-    SlackPost,
     TimelineReplyRequest,
 )
 from soar.store.db import Store
+
+
+class SlackPost(Delivery):
+    """What a post did in Slack, and where the message is (`channel`, `ts`)."""
+
+    via: str = "Slack"
+    channel: str | None = None
+    ts: str | None = None
 
 
 class CaseMessageMissing(Exception):

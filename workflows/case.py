@@ -17,7 +17,6 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
@@ -28,12 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert
     from soar.cases.activities import (
         MATCH_PLAYBOOKS,
-        AttachAlert,
         CorrelationActivities,
         MatchRequest,
-        PlaybookEnded,
         PlaybookLaunch,
-        PlaybookStart,
     )
     from soar.cases.contract import (
         ATTACH_SIGNAL,
@@ -41,6 +37,10 @@ with workflow.unsafe.imports_passed_through():
         CASE_WORKFLOW,
         COMMAND_SIGNAL,
         PLAYBOOK_ENDED_SIGNAL,
+        AttachAlert,
+        CaseInput,
+        PlaybookEnded,
+        PlaybookStart,
         playbook_workflow_id,
     )
     from soar.cases.models import (
@@ -51,40 +51,15 @@ with workflow.unsafe.imports_passed_through():
         TimelineKind,
     )
     from soar.cases.reducer import Entry, apply_command, attach_alert
-    from soar.chatops.models import CaseMessageRequest, EscalationNotice
+    from soar.notifications.models import CaseMessageRequest, EscalationNotice
     from soar.store.activities import CaseChanges, StoreActivities
 
-from workflows.slack import SlackItem, SlackOutbox
+from workflows.notifications import Outbox
 
 STORE_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_SEEN_ALERT_IDS = 20_000
 TERMINAL = (CaseState.CLOSED,)
-
-
-class CaseInput(BaseModel):
-    """A new case (`start`), or the whole state carried over continue-as-new."""
-
-    correlation_key: str
-    window_seconds: int
-    history_limit: int | None = None
-    case: Case | None = None
-    seen_alert_ids: list[str] = Field(default_factory=list)
-    signatures: list[str] = Field(default_factory=list)
-    started_playbooks: list[str] = Field(default_factory=list)
-    pending_alerts: list[AttachAlert] = Field(default_factory=list)
-    pending_commands: list[CaseCommand] = Field(default_factory=list)
-    seen_command_ids: list[str] = Field(default_factory=list)
-    sequence: int = 0
-    severity_pinned: bool = False
-    slack: bool = False
-    slack_queue: list[SlackItem] = Field(default_factory=list)
-    running_playbooks: dict[str, str] = Field(
-        default_factory=dict, description="Child workflow id → playbook name."
-    )
-    generation: int = Field(
-        default=0, description="Cases this workflow id has held before this one."
-    )
 
 
 def _signature(alert: Alert) -> str:
@@ -132,7 +107,7 @@ class CaseWorkflow:
         self._seen_commands = set(input.seen_command_ids)
         self._watchers: set[asyncio.Task[None]] = set()
         self._cancelling: list[asyncio.Task[None]] = []
-        self._slack = SlackOutbox(input.slack, input.slack_queue)
+        self._outbox = Outbox(input.channels, input.outbox)
         window = timedelta(seconds=input.window_seconds)
         while True:
             try:
@@ -156,15 +131,15 @@ class CaseWorkflow:
         return bool(self._alerts or self._commands or self._ended)
 
     async def _finish(self) -> None:
-        """End the case: record the commands that raced its end, leave unsent Slack posts
+        """End the case: record the commands that raced its end, leave unsent notifications
         to a delivery workflow, and hand alerts that arrived meanwhile to the next case."""
         self._over = True
         await asyncio.gather(*self._cancelling)
-        while self._commands or self._ended or self._slack.pending:
+        while self._commands or self._ended or self._outbox.pending:
             if self._commands or self._ended:
                 await self._process()
             else:
-                await self._slack.hand_off()
+                await self._outbox.hand_off()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._alerts:
             workflow.continue_as_new(
@@ -172,7 +147,7 @@ class CaseWorkflow:
                     correlation_key=self._state.correlation_key,
                     window_seconds=self._state.window_seconds,
                     history_limit=self._state.history_limit,
-                    slack=self._state.slack,
+                    channels=self._state.channels,
                     generation=self._state.generation + 1,
                     pending_alerts=list(self._alerts),
                 )
@@ -195,7 +170,7 @@ class CaseWorkflow:
                 "pending_alerts": list(self._alerts),
                 "pending_commands": list(self._commands),
                 "started_playbooks": list(self._state.started_playbooks),
-                "slack_queue": self._slack.queued(),
+                "outbox": self._outbox.queued(),
             }
         )
 
@@ -302,7 +277,7 @@ class CaseWorkflow:
         if change.pins_severity:
             self._state.severity_pinned = True
         if change.escalates:
-            self._slack.escalation(
+            self._outbox.escalation(
                 EscalationNotice(
                     id=command.id,
                     case_id=self._case.id,
@@ -380,7 +355,7 @@ class CaseWorkflow:
             case_workflow_id=workflow.info().workflow_id,
             alert=attach.alert,
             triage=attach.triage,
-            slack=self._state.slack,
+            channels=self._state.channels,
         )
 
     async def _watch(
@@ -458,7 +433,7 @@ class CaseWorkflow:
         """Queue the case message as the case is now, and the new entries as a thread
         reply (alert attachments are counted on the message instead)."""
         assert self._case is not None
-        self._slack.case_message(
+        self._outbox.case_message(
             CaseMessageRequest(
                 case=self._case,
                 alert=latest.alert if latest else None,
@@ -466,7 +441,7 @@ class CaseWorkflow:
             )
         )
         shown = [e for e in events if e.kind != TimelineKind.ALERT_ATTACHED]
-        self._slack.replies(self._case.id, shown)
+        self._outbox.replies(self._case.id, shown)
 
     async def _end_quiet(self) -> None:
         if self._case is None:

@@ -17,7 +17,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Alert
-from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
+from soar.cases.contract import (
+    ATTACH_SIGNAL,
+    CASE_WORKFLOW,
+    AttachAlert,
+    CaseInput,
+    case_workflow_id,
+)
 from soar.cases.correlation import CorrelationSettings, correlation_key
 from soar.enrichment.models import Triage
 
@@ -35,22 +41,6 @@ class CaseRef(BaseModel):
 
     workflow_id: str
     correlation_key: str
-
-
-class CaseStart(BaseModel):
-    """The input of a new case workflow run. `slack`: post the case to Slack."""
-
-    correlation_key: str
-    window_seconds: int
-    history_limit: int | None = None
-    slack: bool = False
-
-
-class AttachAlert(BaseModel):
-    """The `attach` signal: one alert (without its raw payload) and its triage."""
-
-    alert: Alert
-    triage: Triage | None = None
 
 
 class MatchRequest(BaseModel):
@@ -77,39 +67,16 @@ class PlaybookLaunch(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class PlaybookStart(BaseModel):
-    """What the case passes each playbook child workflow it starts."""
-
-    playbook: str
-    case_id: str
-    case_workflow_id: str
-    alert: Alert
-    triage: Triage | None = None
-    slack: bool = False
-    dry_run: bool = False
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class PlaybookEnded(BaseModel):
-    """A playbook child workflow has ended: `failed`, and why. Sent by the playbook
-    itself, so a case that continued-as-new since it started the playbook still hears."""
-
-    child_id: str
-    playbook: str
-    failed: bool = False
-    reason: str | None = None
-
-
 class CorrelationActivities:
     """Bound to the correlation settings, the task queue the case workflows run on, and
-    whether cases are posted to Slack."""
+    the notification channels cases are shown in."""
 
     def __init__(
-        self, settings: CorrelationSettings, task_queue: str, *, slack: bool = False
+        self, settings: CorrelationSettings, task_queue: str, *, channels: list[str] | None = None
     ) -> None:
         self.settings = settings
         self.task_queue = task_queue
-        self.slack = slack
+        self.channels = channels or []
 
     @activity.defn(name="cases.correlate")
     async def correlate(self, request: CorrelateInput) -> CaseRef:
@@ -118,11 +85,11 @@ class CorrelationActivities:
         workflow_id = case_workflow_id(key)
         await activity.client().start_workflow(
             CASE_WORKFLOW,
-            CaseStart(
+            CaseInput(
                 correlation_key=key,
                 window_seconds=window,
                 history_limit=self.settings.case_history_limit,
-                slack=self.slack,
+                channels=self.channels,
             ),
             id=workflow_id,
             task_queue=self.task_queue,

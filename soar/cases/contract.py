@@ -1,19 +1,28 @@
-"""The case workflow's contract: its name, id scheme, signals and query.
+"""The case workflow's contract: its name, id scheme, signals, query and input, and the
+input of the playbook workflows it starts.
 
 Everyone who talks to a case workflow — correlation, the case service (API, Slack, CLI),
 playbooks and the workflow itself — takes these names from here, so none is spelled
-twice. Plain constants and pure functions: workflow code may import this module.
+twice. Plain constants, models and pure functions: workflow code may import this module.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from soar.alerts.models import Alert
+from soar.cases.models import Case, CaseCommand
+from soar.enrichment.models import Triage
+from soar.notifications.models import Notification, from_slack_era
 
 CASE_WORKFLOW = "CaseWorkflow"
 """The workflow type that owns one open case per correlation key."""
 
 ATTACH_SIGNAL = "attach"
-"""Signal: an alert (:class:`soar.cases.activities.AttachAlert`) joins the case."""
+"""Signal: an alert (:class:`AttachAlert`) joins the case."""
 
 COMMAND_SIGNAL = "command"
 """Signal: a :class:`soar.cases.models.CaseCommand` changes the case."""
@@ -45,3 +54,66 @@ def case_of_playbook(workflow_id: str) -> str:
 def playbook_of(workflow_id: str) -> str:
     """The playbook name of a playbook workflow id (see :func:`playbook_workflow_id`)."""
     return workflow_id.rsplit(PLAYBOOK_SEPARATOR, 1)[-1]
+
+
+class AttachAlert(BaseModel):
+    """The `attach` signal: one alert (without its raw payload) and its triage."""
+
+    alert: Alert
+    triage: Triage | None = None
+
+
+class CaseInput(BaseModel):
+    """The case workflow's input: a new case (from correlation, key and window alone), or
+    the whole state carried over continue-as-new."""
+
+    _from_slack_era = model_validator(mode="before")(from_slack_era)
+
+    correlation_key: str
+    window_seconds: int
+    history_limit: int | None = None
+    case: Case | None = None
+    seen_alert_ids: list[str] = Field(default_factory=list)
+    signatures: list[str] = Field(default_factory=list)
+    started_playbooks: list[str] = Field(default_factory=list)
+    pending_alerts: list[AttachAlert] = Field(default_factory=list)
+    pending_commands: list[CaseCommand] = Field(default_factory=list)
+    seen_command_ids: list[str] = Field(default_factory=list)
+    sequence: int = 0
+    severity_pinned: bool = False
+    channels: list[str] = Field(
+        default_factory=list, description="The notification channels that show the case."
+    )
+    outbox: list[Notification] = Field(default_factory=list)
+    running_playbooks: dict[str, str] = Field(
+        default_factory=dict, description="Child workflow id → playbook name."
+    )
+    generation: int = Field(
+        default=0, description="Cases this workflow id has held before this one."
+    )
+
+
+class PlaybookStart(BaseModel):
+    """What the case passes each playbook child workflow it starts: the playbook
+    workflow's input."""
+
+    _from_slack_era = model_validator(mode="before")(from_slack_era)
+
+    playbook: str
+    case_id: str
+    case_workflow_id: str
+    alert: Alert
+    triage: Triage | None = None
+    channels: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlaybookEnded(BaseModel):
+    """A playbook child workflow has ended: `failed`, and why. Sent by the playbook
+    itself, so a case that continued-as-new since it started the playbook still hears."""
+
+    child_id: str
+    playbook: str
+    failed: bool = False
+    reason: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from soar.cases.activities import AttachAlert
+from soar.cases.contract import AttachAlert
 from soar.cases.models import (
     Case,
     CaseCommand,

@@ -8,14 +8,14 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 
-from bot.activities import SlackActivities
-from bot.settings import slack_mode
+from bot.channel import SlackChannel
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import ActuatorRegistry, build_actuator_registry
 from soar.enrichment.activities import TriageActivities
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.providers import build_enricher_registry
+from soar.notifications.activities import NotificationActivities, NotificationChannel
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
@@ -23,6 +23,7 @@ from soar.store.db import Store
 from soar.store.repository import Repository
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
+from workflows.notifications import NotificationDeliveryWorkflow, SlackDeliveryWorkflow
 from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.discovery import (
     check_playbook_options,
@@ -32,9 +33,12 @@ from workflows.sdk.discovery import (
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
 from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
-from workflows.slack import SlackDeliveryWorkflow
 
-PLAYBOOK_SUPPORT_WORKFLOWS: list[type] = [ContainmentExpiryWorkflow, SlackDeliveryWorkflow]
+PLAYBOOK_SUPPORT_WORKFLOWS: list[type] = [
+    ContainmentExpiryWorkflow,
+    NotificationDeliveryWorkflow,
+    SlackDeliveryWorkflow,
+]
 """What every playbook run needs beside its own workflow: expiry of what it contained,
 and delivery of what it still had to say when it ended."""
 
@@ -71,6 +75,7 @@ def product_activities(
         dry_run=settings.dry_run,
         slots=store,
     )
+    notifications = NotificationActivities(notification_channels(settings, store))
     return [
         *playbook_activities(
             store,
@@ -81,10 +86,16 @@ def product_activities(
         *CorrelationActivities(
             settings.correlation,
             settings.temporal.task_queue,
-            slack=slack_mode(settings).posts,
+            channels=notifications.names,
         ).all(),
-        *SlackActivities.from_settings(settings, store).all(),
+        *notifications.all(),
     ]
+
+
+def notification_channels(settings: Settings, store: Store) -> list[NotificationChannel]:
+    """The channels people are told through: Slack when its bot token is set."""
+    slack = SlackChannel.from_settings(settings, store)
+    return [slack] if slack is not None else []
 
 
 def build_worker(

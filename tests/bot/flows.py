@@ -22,8 +22,7 @@ from soar.alerts.models import (
     SeverityInfo,
     make_alert,
 )
-from soar.cases.activities import AttachAlert, CaseStart
-from soar.cases.contract import case_workflow_id
+from soar.cases.contract import AttachAlert, CaseInput, case_workflow_id
 from soar.containment.models import ContainmentCommand
 from soar.store.db import Store
 from soar.store.views import CaseDetail
@@ -106,7 +105,7 @@ async def open_case(
     await store.upsert_alert(alert)
     await temporal.start_workflow(
         "CaseWorkflow",
-        CaseStart(correlation_key=key, window_seconds=3600, slack=True),
+        CaseInput(correlation_key=key, window_seconds=3600, channels=["Slack"]),
         id=case_workflow_id(key),
         task_queue=task_queue,
         start_signal="attach",

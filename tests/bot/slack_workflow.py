@@ -1,5 +1,6 @@
-"""A workflow that posts a case message through the Slack activity, called by name as the
-product's workflows call it — to show Temporal's retry honouring Slack's Retry-After."""
+"""A workflow that shows a case through the `notify.case_message` activity, called by name
+as the product's workflows call it — to show Temporal's retry honouring Slack's
+Retry-After."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from soar.chatops.models import POST_CASE_MESSAGE, CaseMessageRequest, SlackPost
+    from bot.publisher import SlackPost
+    from soar.notifications.models import CASE_MESSAGE, CaseMessageRequest
 
 
 @workflow.defn(name="bot-tests.post-case-message")
 class PostCaseMessage:
     @workflow.run
-    async def run(self, request: CaseMessageRequest) -> SlackPost:
+    async def run(self, request: CaseMessageRequest) -> list[SlackPost]:
         return await workflow.execute_activity(
-            POST_CASE_MESSAGE,
+            CASE_MESSAGE,
             request,
-            result_type=SlackPost,
+            result_type=list[SlackPost],
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)),
         )

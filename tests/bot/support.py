@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 
+from bot.channel import SlackChannel
 from bot.settings import SlackPermissions, SlackSettings
 from soar.alerts.models import Observable, ObservableRole, ObservableType, Severity
 from soar.approvals.models import ApprovalRequest, ApprovalSettings
 from soar.cases.models import Case
 from soar.settings import Settings
+from soar.store.db import Store
 from soar.testing.fake_slack import FORM, FakeSlack, interaction_body, signed_headers
 from tests.conftest import make_settings
 
@@ -70,6 +72,13 @@ def bot_settings(data_dir: Path, fake: FakeSlack, **overrides: Any) -> Settings:
         "slack": slack.model_dump(),
     }
     return make_settings(data_dir, **(fields | overrides))
+
+
+def slack_channel(settings: Settings, store: Store) -> SlackChannel:
+    """The Slack channel of `settings`, which must have a bot token."""
+    channel = SlackChannel.from_settings(settings, store)
+    assert channel is not None, "these settings have no Slack bot token"
+    return channel
 
 
 def case(**fields: Any) -> Case:

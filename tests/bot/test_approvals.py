@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from bot.activities import SlackActivities
 from bot.ids import ActionId, CallbackId
+from bot.publisher import SlackPost
 from soar.alerts.models import (
     Observable,
     ObservableRole,
@@ -27,7 +27,6 @@ from soar.alerts.models import (
 )
 from soar.approvals.models import ApprovalRequest, ApprovalSettings, ApprovalState
 from soar.cases.models import TimelineKind
-from soar.chatops.models import SlackPost
 from soar.containment.models import ActionState
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
@@ -46,6 +45,7 @@ from .support import (
     bot_settings,
     buttons,
     eventually,
+    slack_channel,
     text_input,
     texts,
 )
@@ -90,7 +90,7 @@ async def request_posted(
     )
     handle = await harness.start(malicious_ip, alert, dry_run=False, **start)
     approval = await harness.next_approval(handle)
-    post = await SlackActivities.from_settings(settings, store).post_approval_message(approval)
+    post = await slack_channel(settings, store).approval_request(approval)
     return handle, approval, post
 
 
@@ -114,9 +114,7 @@ async def test_approval_message_is_posted_with_its_buttons(
     assert approve["value"] == with_reason["value"] == deny["value"] == approval.id
     assert "confirm" in approve
     assert "<@UALICE01>, <@UBOB0001>" in texts(message.blocks)
-    again = await SlackActivities.from_settings(slack_settings, store).post_approval_message(
-        approval
-    )
+    again = await slack_channel(slack_settings, store).approval_request(approval)
     assert again.outcome == "unchanged"
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
@@ -238,8 +236,8 @@ async def test_expired_request_is_shown_as_expired(
     await harness.finish(handle)
     expired = await store.get_approval(approval.id)
     assert expired is not None and expired.state is ApprovalState.EXPIRED
-    activities = SlackActivities.from_settings(slack_settings, store)
-    assert (await activities.update_approval_message(expired)).outcome == "updated"
+    activities = slack_channel(slack_settings, store)
+    assert (await activities.approval_update(expired)).outcome == "updated"
     message = fake_slack.messages[(post.channel or "", post.ts or "")]
     assert buttons(message.blocks) == []
     assert "Expired at" in texts(message.blocks)

@@ -21,7 +21,6 @@ from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType
 from soar.alerts.models import SeverityInfo as Level
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
 from soar.cases.models import TimelineEvent, TimelineKind
-from soar.chatops.models import CaseContext
 from soar.containment.models import (
     ActionState,
     ContainmentAction,
@@ -31,6 +30,7 @@ from soar.containment.models import (
     TargetType,
 )
 from soar.enrichment.models import AssetContext, Enrichment, IdentityContext, Triage, Verdict
+from soar.notifications.models import CaseContext
 from soar.store.views import CaseSummary
 
 from .support import ALICE, BOB, approval, buttons, case, texts

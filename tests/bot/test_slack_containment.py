@@ -15,8 +15,8 @@ from temporalio.worker import Worker
 
 from bot.ids import ActionId
 from soar.approvals.models import ApprovalState
-from soar.chatops.models import POST_APPROVAL_MESSAGE
 from soar.containment.models import ContainmentVerb, TargetType
+from soar.notifications.models import APPROVAL_REQUEST
 from soar.store.db import Store
 from soar.testing.actuators import RecordingActuator
 from soar.testing.fake_slack import FakeSlack
@@ -110,7 +110,7 @@ async def test_block_ip_from_slack_through_the_worker_needs_another_decider(
     assert command.action is ContainmentVerb.DENY
     assert command.args.duration_seconds == 1800
     scheduled = await scheduled_activities(temporal_client, workflow_id)
-    shown = scheduled.index(POST_APPROVAL_MESSAGE)
+    shown = scheduled.index(APPROVAL_REQUEST)
     recorded = scheduled.index("store.record_approval")
     assert "store.record_timeline_event" in scheduled[recorded:shown], (
         "the message that can be clicked goes out only once the request is open: "

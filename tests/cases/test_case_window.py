@@ -21,8 +21,13 @@ from soar.alerts.models import (
     SeverityInfo,
     make_alert,
 )
-from soar.cases.activities import AttachAlert, CaseStart
-from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
+from soar.cases.contract import (
+    ATTACH_SIGNAL,
+    CASE_WORKFLOW,
+    AttachAlert,
+    CaseInput,
+    case_workflow_id,
+)
 from soar.cases.models import Case, TimelineKind
 from soar.store.db import Store
 from tests.conftest import TASK_QUEUE
@@ -53,7 +58,7 @@ async def run_case(client: Client, store: Store, key: str, item: Alert) -> Case:
     await store.upsert_alert(item)
     handle = await client.start_workflow(
         CASE_WORKFLOW,
-        CaseStart(correlation_key=key, window_seconds=WINDOW_SECONDS),
+        CaseInput(correlation_key=key, window_seconds=WINDOW_SECONDS),
         id=case_workflow_id(key),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

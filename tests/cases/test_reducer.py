@@ -4,7 +4,7 @@ workflow applies."""
 from __future__ import annotations
 
 from soar.alerts.models import Observable, ObservableRole, ObservableType, Severity
-from soar.cases.activities import AttachAlert
+from soar.cases.contract import AttachAlert
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution, TimelineKind
 from soar.cases.reducer import MAX_OBSERVABLES, Entry, apply_command, attach_alert
 from soar.enrichment.models import Triage, Verdict

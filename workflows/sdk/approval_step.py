@@ -160,7 +160,7 @@ class ApprovalStep:
         self, request: ApprovalRequest, allowed: list[str], command: ContainmentCommand | None
     ) -> None:
         """Record the request, mark the case as waiting, open the request for decisions,
-        and only then show it in Slack, where it can be clicked.
+        and only then show it to the deciders, where it can be clicked.
 
         Runs recorded before `SHOW_WHEN_OPEN` showed it at once, so a fast click could
         find the request not open yet; they replay as they ran."""

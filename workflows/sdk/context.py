@@ -22,10 +22,10 @@ from typing_extensions import TypeVar
 with workflow.unsafe.imports_passed_through():
     from soar.alerts.models import Alert, Observable, Severity
     from soar.cases.models import CaseCommandKind, Resolution
-    from soar.chatops.models import PersonNotice
     from soar.containment.activities import describe
     from soar.containment.models import ContainmentAction, ContainmentCommand
     from soar.enrichment.models import Enrichment, Triage
+    from soar.notifications.models import PersonNotice
     from workflows.sdk.models import (
         ENRICH_OBSERVABLES,
         ENRICHMENT,
@@ -208,19 +208,21 @@ class PlaybookContext(Generic[OptionsT]):
             await self._recorder.command(CaseCommandKind.ASSIGN, assignee=to, text=reason)
 
     async def notify(self, text: str, to: str) -> None:
-        """Tell someone (a user by name or Slack id, or a channel) what happened.
+        """Tell someone (a user by name, a channel's own id of a person, or a room) what
+        happened.
 
-        Delivered by Slack when the bot is configured; otherwise the timeline says it
-        was not delivered, so a person knows to pass it on."""
+        Delivered by every configured notification channel; without one the timeline
+        says it was not delivered, so a person knows to pass it on."""
+        channels = self._recorder.outbox.channels
         delivery = (
-            "sent by Slack"
-            if self._recorder.slack.enabled
-            else "not delivered: no notification channel is configured (Slack is off)"
+            f"sent by {', '.join(channels)}"
+            if channels
+            else "not delivered: no notification channel is configured"
         )
         event = await self._recorder.event(
             NOTIFY, text, reason=delivery, data={"to": to, "delivered": delivery}
         )
-        self._recorder.slack.person(
+        self._recorder.outbox.person(
             PersonNotice(id=event.id, case_id=self.input.case_id, to=to, text=text)
         )
 

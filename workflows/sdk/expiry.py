@@ -46,5 +46,5 @@ class ContainmentExpiryWorkflow:
                 state=CaseState.TRIAGED,
                 text=f"{what} expired and was reverted",
             )
-        await recorder.slack.drain()
+        await recorder.outbox.drain()
         return reverted

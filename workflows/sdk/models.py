@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from soar.alerts.models import Observable
 from soar.approvals.models import ApprovalRequest, ApprovalSettings, ApprovalState, Decision
-from soar.cases.activities import PlaybookStart
+from soar.cases.contract import PlaybookStart
 from soar.containment.models import ContainmentAction, ContainmentCommand
 from soar.enrichment.models import Enrichment
 from soar.guardrails.models import GuardrailDecision

@@ -9,8 +9,9 @@ signals to the case workflow, which owns the case and writes their timeline entr
 A playbook running on its own (no `case_workflow_id`), or whose case has ended, writes
 those entries itself, so nothing it did goes unrecorded.
 
-When the case is shown in Slack, each entry the run writes becomes a reply in the case's
-thread, and each approval request its own message, re-rendered as decisions arrive.
+When the case is shown in a notification channel (Slack), each entry the run writes
+becomes a reply beside the case (its thread), and each approval request its own message,
+re-rendered as decisions arrive.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from soar.approvals.models import ApprovalRequest
-    from soar.cases.activities import PlaybookEnded
-    from soar.cases.contract import COMMAND_SIGNAL, PLAYBOOK_ENDED_SIGNAL
+    from soar.cases.contract import COMMAND_SIGNAL, PLAYBOOK_ENDED_SIGNAL, PlaybookEnded
     from soar.cases.models import (
         CaseCommand,
         CaseCommandKind,
@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from soar.store.activities import StoreActivities
     from workflows.sdk.models import PlaybookInput
 
-from workflows.slack import SlackOutbox
+from workflows.notifications import Outbox
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(
@@ -52,7 +52,7 @@ class Recorder:
     def __init__(self, input: PlaybookInput) -> None:
         self.input = input
         self.actions: dict[str, ContainmentAction] = {}
-        self.slack = SlackOutbox(input.slack)
+        self.outbox = Outbox(input.channels)
         self._sequence = 0
         self._shown_approvals: set[str] = set()
 
@@ -93,12 +93,12 @@ class Recorder:
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
-        self.slack.replies(self.input.case_id, [event])
+        self.outbox.replies(self.input.case_id, [event])
         return event
 
     async def approval(self, request: ApprovalRequest, *, show: bool = True) -> None:
-        """Record an approval request with its decisions so far, and (`show`) show it in
-        Slack."""
+        """Record an approval request with its decisions so far, and (`show`) show it to
+        the deciders."""
         await workflow.execute_activity_method(
             StoreActivities.record_approval,
             request,
@@ -109,8 +109,8 @@ class Recorder:
             self.show_approval(request)
 
     def show_approval(self, request: ApprovalRequest) -> None:
-        """Post the request to Slack, or update the message that shows it."""
-        self.slack.approval(request, new=request.id not in self._shown_approvals)
+        """Show the request in the notification channels, or update how it is shown."""
+        self.outbox.approval(request, new=request.id not in self._shown_approvals)
         self._shown_approvals.add(request.id)
 
     async def action(self, action: ContainmentAction) -> None:

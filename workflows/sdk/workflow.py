@@ -73,7 +73,7 @@ class PlaybookWorkflow:
             raise
         except Exception as error:
             await workflow.wait_condition(workflow.all_handlers_finished)
-            await self._recorder.slack.drain()
+            await self._recorder.outbox.drain()
             cause = getattr(error, "cause", None) or error
             await self._recorder.ended(failed=True, reason=str(cause))
             if isinstance(error, FailureError):
@@ -85,7 +85,7 @@ class PlaybookWorkflow:
         await self._recorder.event(
             PLAYBOOK_FINISHED, f"Playbook {spec.name} finished", data={"playbook": spec.name}
         )
-        await self._recorder.slack.drain()
+        await self._recorder.outbox.drain()
         await self._recorder.ended(failed=False)
         return PlaybookResult(
             playbook=spec.name,
@@ -106,7 +106,7 @@ class PlaybookWorkflow:
             reason="its case was closed; its open approval requests are cancelled",
             data={"playbook": name},
         )
-        await self._recorder.slack.drain()
+        await self._recorder.outbox.drain()
 
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, request: DecisionRequest) -> DecisionResult:

@@ -138,7 +138,7 @@ async def test_compromised_host_needs_two_approvers_when_critical_and_tells_the_
     ]
     [notify] = [e for e in run.timeline if e.kind == "notify"]
     assert notify.data["to"] == "j.doe"
-    assert notify.reason == "not delivered: no notification channel is configured (Slack is off)"
+    assert notify.reason == "not delivered: no notification channel is configured"
     assert notify.summary.startswith("Your host fin-laptop-07 was isolated from the network")
     await replays(handle)
 

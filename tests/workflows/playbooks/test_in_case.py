@@ -20,8 +20,13 @@ from soar.approvals.models import (
     DecisionRequest,
     decision_update_id,
 )
-from soar.cases.activities import AttachAlert, CaseStart
-from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, case_workflow_id
+from soar.cases.contract import (
+    ATTACH_SIGNAL,
+    CASE_WORKFLOW,
+    AttachAlert,
+    CaseInput,
+    case_workflow_id,
+)
 from soar.cases.models import CaseState, TimelineKind
 from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
@@ -72,7 +77,7 @@ async def test_malicious_ip_in_a_case_asks_then_hands_the_case_to_a_person(
         await store.upsert_alert(item)
         await temporal_client.start_workflow(
             CASE_WORKFLOW,
-            CaseStart(correlation_key=key, window_seconds=60),
+            CaseInput(correlation_key=key, window_seconds=60),
             id=case_workflow_id(key),
             task_queue=settings.temporal.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -1,43 +1,34 @@
-"""The Slack activities the workflows call: case messages, timeline replies, approval
-messages and escalation notices.
+"""Slack as a notification channel: what each of the workflows' notifications becomes
+in Slack — the case message, thread replies, approval messages, escalation and person
+notices.
 
-Slack posts run as activities so that a Slack outage delays messages and loses none:
-Temporal retries until Slack answers. A 429 becomes an `ApplicationError` whose
-`next_retry_delay` is Slack's `Retry-After`, so the retry waits exactly as long as
-Slack asks; a channel busy with the bot's own posts for more than a second does the
-same (a benign failure, logged at debug level), so no activity sleeps in a worker
-slot. Without `SLACK_BOT_TOKEN` every activity returns `skipped`, so workflows call
-them unconditionally.
+The `notify.*` activities (soar.notifications.activities) call this channel, so a Slack
+outage delays messages and loses none: Temporal retries until Slack answers. A 429
+becomes an `ApplicationError` whose `next_retry_delay` is Slack's `Retry-After`, so the
+retry waits exactly as long as Slack asks; a channel busy with the bot's own posts for
+more than a second does the same (a benign failure, logged at debug level), so no
+activity sleeps in a worker slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from bot.clients import web_client
 from bot.links import Links
 from bot.message_store import SlackMessageStore
 from bot.pacing import Busy, Pacer
-from bot.publisher import CaseMessageMissing, Publisher
+from bot.publisher import CaseMessageMissing, Publisher, SlackPost
 from bot.settings import slack_settings
 from soar.approvals.models import ApprovalRequest
-from soar.chatops.models import (
-    NOTIFY_ESCALATION,
-    NOTIFY_PERSON,
-    POST_APPROVAL_MESSAGE,
-    POST_CASE_MESSAGE,
-    POST_TIMELINE_REPLY,
-    UPDATE_APPROVAL_MESSAGE,
+from soar.notifications.models import (
     CaseMessageRequest,
     EscalationNotice,
     PersonNotice,
-    SlackPost,
     TimelineReplyRequest,
 )
 from soar.settings import Settings
@@ -86,17 +77,20 @@ def slack_failure(error: SlackApiError) -> ApplicationError:
     )
 
 
-class SlackActivities:
-    """The Slack activities, over one publisher (or none when Slack is off)."""
+class SlackChannel:
+    """The Slack channel (a :class:`~soar.notifications.activities.NotificationChannel`)
+    over one publisher."""
 
-    def __init__(self, publisher: Publisher | None) -> None:
+    name = "Slack"
+
+    def __init__(self, publisher: Publisher) -> None:
         self._publisher = publisher
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store) -> SlackActivities:
-        """Activities posting with the bot token; inert without one."""
+    def from_settings(cls, settings: Settings, store: Store) -> SlackChannel | None:
+        """The channel posting with the bot token; none without one."""
         if settings.slack_bot_token is None:
-            return cls(None)
+            return None
         slack = slack_settings(settings)
         publisher = Publisher(
             web_client(settings, interactive=False),
@@ -113,52 +107,33 @@ class SlackActivities:
         )
         return cls(publisher)
 
-    def all(self) -> list[Callable[..., Any]]:
-        """Every Slack activity, for a worker."""
-        return [
-            self.post_case_message,
-            self.post_timeline_reply,
-            self.post_approval_message,
-            self.update_approval_message,
-            self.notify_escalation,
-            self.notify_person,
-        ]
-
-    @activity.defn(name=POST_CASE_MESSAGE)
-    async def post_case_message(self, request: CaseMessageRequest) -> SlackPost:
+    async def case_message(self, request: CaseMessageRequest) -> SlackPost:
         """Post the case's message in the channel for its severity, or update it in place
         (coalescing concurrent updates of one case)."""
         return await self._run(lambda publisher: publisher.sync_case(request))
 
-    @activity.defn(name=POST_TIMELINE_REPLY)
-    async def post_timeline_reply(self, request: TimelineReplyRequest) -> SlackPost:
+    async def timeline_reply(self, request: TimelineReplyRequest) -> SlackPost:
         """Post new timeline entries as one reply in the case message's thread (retried
         until the case message exists)."""
         return await self._run(lambda publisher: publisher.reply(request))
 
-    @activity.defn(name=POST_APPROVAL_MESSAGE)
-    async def post_approval_message(self, approval: ApprovalRequest) -> SlackPost:
+    async def approval_request(self, approval: ApprovalRequest) -> SlackPost:
         """Post an approval request with its Approve and Deny buttons (once)."""
         return await self._run(lambda publisher: publisher.sync_approval(approval))
 
-    @activity.defn(name=UPDATE_APPROVAL_MESSAGE)
-    async def update_approval_message(self, approval: ApprovalRequest) -> SlackPost:
+    async def approval_update(self, approval: ApprovalRequest) -> SlackPost:
         """Re-render an approval request as it stands now: progress, decided, expired."""
         return await self._run(lambda publisher: publisher.sync_approval(approval))
 
-    @activity.defn(name=NOTIFY_ESCALATION)
-    async def notify_escalation(self, notice: EscalationNotice) -> SlackPost:
+    async def escalation(self, notice: EscalationNotice) -> SlackPost:
         """Announce an escalation in the escalation channel (once per escalation)."""
         return await self._run(lambda publisher: publisher.notify_escalation(notice))
 
-    @activity.defn(name=NOTIFY_PERSON)
-    async def notify_person(self, notice: PersonNotice) -> SlackPost:
+    async def person(self, notice: PersonNotice) -> SlackPost:
         """Tell a person (a direct message) or a channel what a playbook did (once)."""
         return await self._run(lambda publisher: publisher.notify_person(notice))
 
     async def _run(self, call: Callable[[Publisher], Awaitable[SlackPost]]) -> SlackPost:
-        if self._publisher is None:
-            return SlackPost(outcome="skipped")
         try:
             return await call(self._publisher)
         except SlackApiError as error:

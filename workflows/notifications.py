@@ -1,26 +1,26 @@
-"""Slack posts from workflow code, without making the workflow wait for Slack.
+"""Notifications from workflow code, without making the workflow wait for any channel.
 
-A :class:`SlackOutbox` queues what a workflow wants shown in Slack (its case message,
-timeline replies, approval messages, escalation notices) and sends it, in order, through
-the Slack activities from a task of its own: a slow or unreachable Slack delays the
-messages and loses none, and never holds up correlation, approvals or containment.
-Queued changes coalesce — a newer snapshot of a case replaces the one still waiting,
-consecutive timeline entries become one reply — so an alert storm costs a few calls.
-A playbook drains its outbox before it ends; a case, which must stop taking commands
-the moment it ends, hands what is still queued to a :class:`SlackDeliveryWorkflow` of its
-own; both carry it over continue-as-new.
+An :class:`Outbox` queues what a workflow wants people to see (its case message,
+timeline replies, approval requests, escalation and person notices) and sends it, in
+order, through the `notify.*` activities from a task of its own: a slow or unreachable
+channel delays the notifications and loses none, and never holds up correlation,
+approvals or containment. Queued changes coalesce — a newer snapshot of a case replaces
+the one still waiting, consecutive timeline entries become one reply — so an alert storm
+costs a few calls. A playbook drains its outbox before it ends; a case, which must stop
+taking commands the moment it ends, hands what is still queued to a
+:class:`NotificationDeliveryWorkflow` of its own; both carry it over continue-as-new.
 
-Used only when Slack is configured (the `slack` flag of the workflow's input), so a
-product without Slack records no Slack activities in its histories.
+Used only when a channel is configured (the `channels` of the workflow's input), so a
+product without one records no notification activities in its histories. Runs that
+began when Slack was the only channel call the activities by their Slack-era names and
+hand off to `SlackDelivery`; the `NEUTRAL_NOTIFICATIONS` patch tells them apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Literal
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
@@ -29,53 +29,43 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from soar.approvals.models import ApprovalRequest
     from soar.cases.models import TimelineEvent
-    from soar.chatops.models import (
-        NOTIFY_ESCALATION,
-        NOTIFY_PERSON,
-        POST_APPROVAL_MESSAGE,
-        POST_CASE_MESSAGE,
-        POST_TIMELINE_REPLY,
-        UPDATE_APPROVAL_MESSAGE,
+    from soar.notifications.models import (
+        APPROVAL_REQUEST,
+        APPROVAL_UPDATE,
+        CASE_MESSAGE,
+        ESCALATION,
+        PERSON,
+        SLACK_ERA_NAMES,
+        TIMELINE_REPLY,
         CaseMessageRequest,
         EscalationNotice,
+        Notification,
         PersonNotice,
-        SlackPost,
         TimelineReplyRequest,
     )
 
-SLACK_TIMEOUT = timedelta(seconds=30)
-SLACK_RETRY = RetryPolicy(
+NEUTRAL_NOTIFICATIONS = "notifications-neutral"
+"""The patch that renamed the `slack.*` activities `notify.*` and `SlackDelivery`
+`NotificationDelivery`."""
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
-"""No attempt limit: Slack being down for an hour delays messages, and loses none."""
+"""No attempt limit: a channel being down for an hour delays messages, and loses none."""
 MAX_EVENTS_PER_REPLY = 20
-
-SlackKind = Literal["case", "reply", "approval", "escalation", "person"]
-
-
-class SlackItem(BaseModel):
-    """One queued post: exactly the field that matches `kind` is set."""
-
-    kind: SlackKind
-    case: CaseMessageRequest | None = None
-    reply: TimelineReplyRequest | None = None
-    approval: ApprovalRequest | None = None
-    approval_is_new: bool = False
-    escalation: EscalationNotice | None = None
-    person: PersonNotice | None = None
 
 
 class _Lane:
-    """One queue of posts, sent in order by a task of its own."""
+    """One queue of notifications, sent in order by a task of its own."""
 
     def __init__(self) -> None:
-        self.queue: list[SlackItem] = []
-        self.in_flight: list[SlackItem] = []
+        self.queue: list[Notification] = []
+        self.in_flight: list[Notification] = []
         self.sender: asyncio.Task[None] | None = None
 
-    def queued(self) -> list[SlackItem]:
+    def queued(self) -> list[Notification]:
         return [*self.in_flight, *self.queue]
 
     def wake(self) -> None:
@@ -93,17 +83,19 @@ class _Lane:
             self.sender = None
 
 
-class SlackOutbox:
-    """The Slack posts of one workflow run; see the module docstring.
+class Outbox:
+    """The notifications of one workflow run; see the module docstring.
 
     Two lanes, each in order: the case's thread (its message and the timeline replies,
-    which Slack paces at about one post a second per channel) and the posts people act
-    on (approval requests, escalations, direct notices), so a busy thread never holds
-    up a request for a decision.
+    which Slack paces at about one post a second per channel) and what people act on
+    (approval requests, escalations, direct notices), so a busy thread never holds up a
+    request for a decision.
     """
 
-    def __init__(self, enabled: bool, queued: list[SlackItem] | None = None) -> None:
-        self.enabled = enabled
+    def __init__(self, channels: list[str], queued: list[Notification] | None = None) -> None:
+        """`channels` names the channels that will show what is queued from now on (none:
+        nothing is); `queued` is sent in any case (carried over, or handed off)."""
+        self.channels = channels
         self._thread = _Lane()
         self._urgent = _Lane()
         self._hand_offs = 0
@@ -122,9 +114,9 @@ class SlackOutbox:
                     request = request.model_copy(
                         update={"alert": item.case.alert, "triage": item.case.triage}
                     )
-                queue[index] = SlackItem(kind="case", case=request)
+                queue[index] = Notification(kind="case", case=request)
                 return
-        self._push(SlackItem(kind="case", case=request))
+        self._push(Notification(kind="case", case=request))
 
     def replies(self, case_id: str, events: list[TimelineEvent]) -> None:
         """Post timeline entries in the case's thread; joins a reply still waiting."""
@@ -141,7 +133,7 @@ class SlackOutbox:
             last.reply.events.extend(events)
             return
         self._push(
-            SlackItem(kind="reply", reply=TimelineReplyRequest(case_id=case_id, events=events))
+            Notification(kind="reply", reply=TimelineReplyRequest(case_id=case_id, events=events))
         )
 
     def approval(self, request: ApprovalRequest, *, new: bool) -> None:
@@ -149,28 +141,28 @@ class SlackOutbox:
         queue = self._urgent.queue
         for index, item in enumerate(queue):
             if item.approval is not None and item.approval.id == request.id:
-                queue[index] = SlackItem(
+                queue[index] = Notification(
                     kind="approval", approval=request, approval_is_new=item.approval_is_new
                 )
                 return
-        self._push(SlackItem(kind="approval", approval=request, approval_is_new=new))
+        self._push(Notification(kind="approval", approval=request, approval_is_new=new))
 
     def escalation(self, notice: EscalationNotice) -> None:
         """Announce an escalation in the escalation channel."""
-        self._push(SlackItem(kind="escalation", escalation=notice))
+        self._push(Notification(kind="escalation", escalation=notice))
 
     def person(self, notice: PersonNotice) -> None:
         """Tell someone directly (a direct message, or a post in a channel)."""
-        self._push(SlackItem(kind="person", person=notice))
+        self._push(Notification(kind="person", person=notice))
 
     @property
     def pending(self) -> bool:
         """Whether anything is queued or in flight."""
         return bool(self.queued())
 
-    def queued(self) -> list[SlackItem]:
+    def queued(self) -> list[Notification]:
         """What is not sent yet, to carry over continue-as-new (the post in flight is
-        sent again by the next run: every Slack activity is idempotent)."""
+        sent again by the next run: every notification activity is idempotent)."""
         return [*self._thread.queued(), *self._urgent.queued()]
 
     async def drain(self) -> None:
@@ -192,58 +184,72 @@ class SlackOutbox:
             lane.queue, lane.in_flight = [], []
         self._hand_offs += 1
         info = workflow.info()
+        neutral = workflow.patched(NEUTRAL_NOTIFICATIONS)
         await workflow.start_child_workflow(
-            SlackDeliveryWorkflow.run,
+            NotificationDeliveryWorkflow.run if neutral else SlackDeliveryWorkflow.run,
             queued,
-            id=f"{info.workflow_id}/slack/{info.run_id}/{self._hand_offs}",
+            id=f"{info.workflow_id}/{'notify' if neutral else 'slack'}/{info.run_id}"
+            f"/{self._hand_offs}",
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
-    def _lane(self, item: SlackItem) -> _Lane:
+    def _lane(self, item: Notification) -> _Lane:
         return self._thread if item.kind in ("case", "reply") else self._urgent
 
-    def _push(self, item: SlackItem) -> None:
-        if not self.enabled:
+    def _push(self, item: Notification) -> None:
+        if not self.channels:
             return
         lane = self._lane(item)
         lane.queue.append(item)
         lane.wake()
 
 
-async def _send(item: SlackItem) -> None:
+async def _send(item: Notification) -> None:
     name, argument = _activity_call(item)
+    if not workflow.patched(NEUTRAL_NOTIFICATIONS):
+        name = SLACK_ERA_NAMES[name]
     try:
         await workflow.execute_activity(
-            name,
-            argument,
-            result_type=SlackPost,
-            start_to_close_timeout=SLACK_TIMEOUT,
-            retry_policy=SLACK_RETRY,
+            name, argument, start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY
         )
     except ActivityError as error:
-        workflow.logger.warning("Slack post %s gave up: %s", name, error.cause or error)
+        workflow.logger.warning("Notification %s gave up: %s", name, error.cause or error)
 
 
-def _activity_call(item: SlackItem) -> tuple[str, BaseModel]:
-    """The Slack activity and its argument for one queued post."""
+def _activity_call(
+    item: Notification,
+) -> tuple[
+    str,
+    CaseMessageRequest | TimelineReplyRequest | ApprovalRequest | EscalationNotice | PersonNotice,
+]:
+    """The notification activity and its argument for one queued item."""
     if item.case is not None:
-        return POST_CASE_MESSAGE, item.case
+        return CASE_MESSAGE, item.case
     if item.reply is not None:
-        return POST_TIMELINE_REPLY, item.reply
+        return TIMELINE_REPLY, item.reply
     if item.approval is not None:
-        name = POST_APPROVAL_MESSAGE if item.approval_is_new else UPDATE_APPROVAL_MESSAGE
-        return name, item.approval
+        return (APPROVAL_REQUEST if item.approval_is_new else APPROVAL_UPDATE), item.approval
     if item.escalation is not None:
-        return NOTIFY_ESCALATION, item.escalation
+        return ESCALATION, item.escalation
     if item.person is not None:
-        return NOTIFY_PERSON, item.person
-    raise ValueError(f"empty Slack item of kind {item.kind}")
+        return PERSON, item.person
+    raise ValueError(f"empty notification of kind {item.kind}")
+
+
+@workflow.defn(name="NotificationDelivery")
+class NotificationDeliveryWorkflow:
+    """Sends the notifications a workflow that has ended left behind."""
+
+    @workflow.run
+    async def run(self, items: list[Notification]) -> None:
+        await Outbox([], items).drain()
 
 
 @workflow.defn(name="SlackDelivery")
 class SlackDeliveryWorkflow:
-    """Sends Slack posts a workflow that has ended left behind."""
+    """:class:`NotificationDeliveryWorkflow` under its Slack-era name, for hand-offs of
+    runs that began before the rename."""
 
     @workflow.run
-    async def run(self, items: list[SlackItem]) -> None:
-        await SlackOutbox(True, items).drain()
+    async def run(self, items: list[Notification]) -> None:
+        await Outbox([], items).drain()
