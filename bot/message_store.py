@@ -7,7 +7,8 @@ activity finds the post it already made instead of posting again. `version` is t
 revision shown, so an older snapshot never overwrites a newer one. A row with an empty
 channel records that nothing was posted because no channel is configured.
 
-The table is created by the store's migration `0002_slack_messages`.
+The bot owns the table: it is declared here alone, and created by the store's migration
+`0002_slack_messages` (the core's schema lists it in `OWNED_ELSEWHERE`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from soar.store.db import create_store_engine
-from soar.store.schema import Base
+from soar.store.schema import OWNED_ELSEWHERE, Base
 
 
 def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -28,11 +28,17 @@ def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _include_name(name: str | None, kind: str, parents: Any) -> bool:
+    """Compare only the tables the core declares (see `OWNED_ELSEWHERE`)."""
+    return kind != "table" or name not in OWNED_ELSEWHERE
+
+
 def _configure(**options: Any) -> None:
     context.configure(
         target_metadata=Base.metadata,
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
         **options,
     )
 
