@@ -23,17 +23,19 @@ the slot its first attempt reserved instead of being refused at a full ceiling.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from soar.cases.models import UtcDatetime
-from soar.containment.actuators import Actuator, ActuatorRegistry
+from soar.containment.actuators import Actuator, ActuatorRegistry, ActuatorResult
 from soar.containment.models import (
     ActionState,
+    ActuatorOutcome,
     ContainmentAction,
     ContainmentCommand,
 )
@@ -41,6 +43,7 @@ from soar.enrichment.inventory import Inventory
 from soar.guardrails.models import GuardrailDecision
 from soar.guardrails.policy import check
 from soar.guardrails.settings import GuardrailSettings
+from soar.integrations.errors import PermanentError, RateLimited
 
 if TYPE_CHECKING:
     from soar.store.repository import SlotReservation
@@ -142,10 +145,10 @@ class ContainmentActivities:
         decision = await self._check(command, action_id=action.id)
         if not decision.allowed:
             return _refused(action, decision)
-        actuator = self.registry.for_command(command)
+        actuators = self.registry.for_command(command)
         if self.dry_run or request.dry_run:
-            return self._dry_run(action, actuator)
-        if actuator is None:
+            return self._dry_run(action, actuators)
+        if not actuators:
             return action.model_copy(
                 update={
                     "state": ActionState.NO_ACTUATOR,
@@ -156,25 +159,32 @@ class ContainmentActivities:
         refusal = await self._reserve_slot(action)
         if refusal is not None:
             return _refused(action, refusal)
-        return await self._apply(action, actuator)
+        return await self._apply(action, actuators)
 
     @activity.defn(name="verify_containment")
     async def verify_containment(self, action: ContainmentAction) -> ContainmentAction:
-        """Ask the actuator again whether an applied action is in effect."""
-        actuator = self._actuator_of(action)
-        if action.state not in (ActionState.APPLIED, ActionState.VERIFIED) or actuator is None:
+        """Ask each actuator that applied an action again whether it is in effect."""
+        if action.state not in (ActionState.APPLIED, ActionState.VERIFIED):
             return action
         if self.dry_run:
             return action.model_copy(
                 update={"detail": f"dry run: would verify {describe(action.command)}"}
             )
-        if await actuator.verify(action.command):
-            return action.model_copy(
-                update={"state": ActionState.VERIFIED, "detail": f"{actuator.name}: verified"}
+        outcomes: list[ActuatorOutcome] = []
+        for outcome, actuator in self._applied_by(action):
+            if actuator is None or outcome.state not in IN_EFFECT:
+                outcomes.append(outcome)
+                continue
+            verified = await _call(actuator.verify(action.command))
+            outcomes.append(
+                outcome.model_copy(
+                    update={
+                        "state": ActionState.VERIFIED if verified else ActionState.APPLIED,
+                        "detail": "verified" if verified else "not in effect",
+                    }
+                )
             )
-        return action.model_copy(
-            update={"state": ActionState.APPLIED, "detail": f"{actuator.name}: not in effect"}
-        )
+        return _summed(action, outcomes)
 
     @activity.defn(name="revert_containment")
     async def revert_containment(self, action: ContainmentAction) -> ContainmentAction:
@@ -194,27 +204,29 @@ class ContainmentActivities:
             return action.model_copy(
                 update={"detail": f"nothing to revert: the action ended {action.state.value}"}
             )
-        actuator = self._actuator_of(action)
-        if actuator is None:
-            return action.model_copy(
-                update={
-                    "detail": f"actuator {action.actuator} is no longer configured; "
-                    f"undo {what} by hand"
-                }
-            )
         if self.dry_run:
+            return action.model_copy(update={"detail": f"dry run: would revert {what}"})
+        outcomes: list[ActuatorOutcome] = []
+        for outcome, actuator in self._applied_by(action):
+            if outcome.state not in REVERTIBLE_STATES:
+                outcomes.append(outcome)
+            elif actuator is None:
+                outcomes.append(
+                    outcome.model_copy(update={"detail": "no longer configured; undo it by hand"})
+                )
+            else:
+                outcomes.append(await _revert_one(actuator, action.command, outcome))
+        undone = all(o.state not in REVERTIBLE_STATES for o in outcomes)
+        summary = "; ".join(f"{o.actuator}: {o.detail}" for o in outcomes)
+        if not undone:
             return action.model_copy(
-                update={"detail": f"dry run: would revert {what} with {actuator.name}"}
-            )
-        result = await actuator.revert(command)
-        if not result.ok:
-            return action.model_copy(
-                update={"detail": f"{actuator.name} could not revert {what}: {result.detail}"}
+                update={"outcomes": outcomes, "detail": f"could not revert {what}: {summary}"}
             )
         return action.model_copy(
             update={
                 "state": ActionState.REVERTED,
-                "detail": f"{actuator.name}: {result.detail}",
+                "outcomes": outcomes,
+                "detail": summary,
                 "reverted_at": datetime.now(UTC),
             }
         )
@@ -240,45 +252,125 @@ class ContainmentActivities:
             return None
         return check(action.command, self.policy, self.inventory, reservation.held)
 
-    def _actuator_of(self, action: ContainmentAction) -> Actuator | None:
-        return self.registry.get(action.actuator) if action.actuator else None
+    def _applied_by(
+        self, action: ContainmentAction
+    ) -> list[tuple[ActuatorOutcome, Actuator | None]]:
+        """Each actuator's outcome with the actuator (None: no longer configured). An
+        action recorded before outcomes existed names its one actuator."""
+        outcomes = action.outcomes or (
+            [ActuatorOutcome(actuator=action.actuator, state=action.state)]
+            if action.actuator
+            else []
+        )
+        return [(o, self.registry.get(o.actuator)) for o in outcomes]
 
-    def _dry_run(self, action: ContainmentAction, actuator: Actuator | None) -> ContainmentAction:
+    def _dry_run(self, action: ContainmentAction, actuators: list[Actuator]) -> ContainmentAction:
         what = describe(action.command)
-        by = f"with {actuator.name}" if actuator else "but no actuator is configured for it"
+        names = ", ".join(a.name for a in actuators)
+        by = f"with {names}" if actuators else "but no actuator is configured for it"
         return action.model_copy(
             update={
                 "state": ActionState.DRY_RUN,
-                "actuator": actuator.name if actuator else None,
+                "actuator": names or None,
                 "detail": f"dry run: would {what} {by}",
             }
         )
 
-    async def _apply(self, action: ContainmentAction, actuator: Actuator) -> ContainmentAction:
+    async def _apply(
+        self, action: ContainmentAction, actuators: list[Actuator]
+    ) -> ContainmentAction:
+        """Apply through each actuator in turn, then verify what each applied. One that
+        answers a definitive no (or a permanent error) is recorded as failed and the
+        others go on; a transient error fails the activity, and the retry finds what the
+        first attempt applied already in effect (actuators are idempotent)."""
         command = action.command
-        result = await actuator.apply(command)
-        if not result.ok:
+        outcomes: list[ActuatorOutcome] = []
+        for actuator in actuators:
+            outcomes.append(await _apply_one(actuator, command))
+        if all(o.state is ActionState.FAILED for o in outcomes):
             await self.slots.release_containment_slot(action.id)
-            return action.model_copy(
-                update={
-                    "state": ActionState.FAILED,
-                    "actuator": actuator.name,
-                    "detail": f"{actuator.name} could not {describe(command)}: {result.detail}",
-                }
-            )
+            return _summed(action, outcomes, failed_detail=f"could not {describe(command)}")
         applied_at = datetime.now(UTC)
         duration = command.args.duration_seconds
-        verified = await actuator.verify(command)
-        confirmation = "verified" if verified else "not verified yet"
-        return action.model_copy(
+        return _summed(action, outcomes).model_copy(
             update={
-                "state": ActionState.VERIFIED if verified else ActionState.APPLIED,
-                "actuator": actuator.name,
-                "detail": f"{actuator.name}: {result.detail}; {confirmation}",
                 "applied_at": applied_at,
                 "expires_at": applied_at + timedelta(seconds=duration) if duration else None,
             }
         )
+
+
+IN_EFFECT = (ActionState.APPLIED, ActionState.VERIFIED)
+R = TypeVar("R")
+
+
+async def _call(call: Awaitable[R]) -> R:
+    """Await an actuator call; a vendor's rate limit becomes a retry after its wait."""
+    try:
+        return await call
+    except RateLimited as limited:
+        raise ApplicationError(
+            str(limited),
+            type="RateLimited",
+            next_retry_delay=timedelta(seconds=max(limited.retry_after, 1)),
+        ) from limited
+
+
+async def _apply_one(actuator: Actuator, command: ContainmentCommand) -> ActuatorOutcome:
+    """One actuator's apply and verify, as its outcome."""
+    try:
+        result = await _call(actuator.apply(command))
+    except PermanentError as error:
+        return ActuatorOutcome(
+            actuator=actuator.name, state=ActionState.FAILED, detail=error.reason
+        )
+    if not result.ok:
+        return ActuatorOutcome(
+            actuator=actuator.name, state=ActionState.FAILED, detail=result.detail
+        )
+    try:
+        verified = await _call(actuator.verify(command))
+    except PermanentError as error:
+        verified = False
+        result = ActuatorResult(ok=True, detail=f"{result.detail} ({error.reason})")
+    return ActuatorOutcome(
+        actuator=actuator.name,
+        state=ActionState.VERIFIED if verified else ActionState.APPLIED,
+        detail=f"{result.detail}; {'verified' if verified else 'not verified yet'}",
+    )
+
+
+async def _revert_one(
+    actuator: Actuator, command: ContainmentCommand, outcome: ActuatorOutcome
+) -> ActuatorOutcome:
+    """One actuator's revert, as its outcome (unchanged, with why, when it could not)."""
+    try:
+        result = await _call(actuator.revert(command))
+    except PermanentError as error:
+        return outcome.model_copy(update={"detail": f"could not revert: {error.reason}"})
+    if not result.ok:
+        return outcome.model_copy(update={"detail": f"could not revert: {result.detail}"})
+    return ActuatorOutcome(actuator=actuator.name, state=ActionState.REVERTED, detail=result.detail)
+
+
+def _summed(
+    action: ContainmentAction, outcomes: list[ActuatorOutcome], *, failed_detail: str = ""
+) -> ContainmentAction:
+    """The action with its outcomes, its state their sum (see ContainmentAction)."""
+    states = {o.state for o in outcomes}
+    if states & set(IN_EFFECT):
+        state = ActionState.VERIFIED if states == {ActionState.VERIFIED} else ActionState.APPLIED
+    else:
+        state = ActionState.FAILED
+    lines = "; ".join(f"{o.actuator}: {o.detail}" for o in outcomes)
+    return action.model_copy(
+        update={
+            "state": state,
+            "outcomes": outcomes,
+            "actuator": ", ".join(o.actuator for o in outcomes),
+            "detail": f"{failed_detail}: {lines}" if failed_detail else lines,
+        }
+    )
 
 
 def _refused(action: ContainmentAction, decision: GuardrailDecision) -> ContainmentAction:

@@ -10,21 +10,26 @@ an EDR, an identity provider). The contract every implementation keeps:
   retries.
 - Nothing secret goes into a result's `detail` or `data`: they reach the timeline.
 
+- A permanent failure (credentials refused, target unknown) is a
+  :class:`soar.integrations.errors.PermanentError`, which is not retried; a rate limit
+  is :class:`soar.integrations.errors.RateLimited`, retried after the vendor's wait.
+
 Actuators are configured by name under `[actuators.<name>]` with a `type` and
-`options`; an integration registers an :data:`ActuatorFactory` for its type. When
-several actuators handle a command, the first in configuration order is used. When
-none does, :meth:`ActuatorRegistry.for_command` returns `None` and the caller records
-`no_actuator` and hands the case to a person.
+`options`; an installed integration supplies the factory for its type. Every actuator
+that handles a command carries it out (block at the edge firewall *and* at Cloudflare),
+in configuration order. When none does, the caller records `no_actuator` and hands the
+case to a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from soar.containment.models import ContainmentCommand
+from soar.integrations.registry import Factory, IntegrationSettings, Registry, build_members
 
 
 class ActuatorResult(BaseModel):
@@ -37,15 +42,8 @@ class ActuatorResult(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class ActuatorSettings(BaseModel):
-    """One configured actuator: the integration `type` and its `options`.
-
-    The integration validates `options` into its own typed model, secrets as
-    `SecretStr`; they are left out of this model's repr so they never print.
-    """
-
-    type: str = Field(min_length=1)
-    options: dict[str, Any] = Field(default_factory=dict, repr=False)
+ActuatorSettings = IntegrationSettings
+"""`[actuators.<name>]`: the integration `type` and its `options`."""
 
 
 @runtime_checkable
@@ -74,27 +72,16 @@ class Actuator(Protocol):
         ...
 
 
-ActuatorFactory = Callable[[str, Mapping[str, Any]], Actuator]
+ActuatorFactory = Factory[Actuator]
 """Makes an actuator from its configured name and its `options`."""
 
 
-class ActuatorRegistry:
+class ActuatorRegistry(Registry[Actuator]):
     """The configured actuators, in configuration order."""
 
-    def __init__(self, actuators: Sequence[Actuator] = ()) -> None:
-        names = [actuator.name for actuator in actuators]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"actuator names must be unique: {', '.join(duplicates)}")
-        self.actuators: tuple[Actuator, ...] = tuple(actuators)
-
-    def for_command(self, command: ContainmentCommand) -> Actuator | None:
-        """The first actuator that handles the command, or `None` when none is configured."""
-        return next((a for a in self.actuators if a.handles(command)), None)
-
-    def get(self, name: str) -> Actuator | None:
-        """The actuator with this name (the one that applied an action, to revert it)."""
-        return next((a for a in self.actuators if a.name == name), None)
+    def for_command(self, command: ContainmentCommand) -> list[Actuator]:
+        """Every actuator that handles the command (none: a person must act)."""
+        return [actuator for actuator in self.members if actuator.handles(command)]
 
 
 def build_actuator_registry(
@@ -102,15 +89,4 @@ def build_actuator_registry(
     factories: Mapping[str, ActuatorFactory] | None = None,
 ) -> ActuatorRegistry:
     """The registry for the `actuators` settings. A type no factory makes is an error."""
-    factories = factories or {}
-    actuators: list[Actuator] = []
-    for name, configured in settings.items():
-        factory = factories.get(configured.type)
-        if factory is None:
-            known = ", ".join(sorted(factories)) or "none"
-            raise ValueError(
-                f"actuator {name!r} has type {configured.type!r}, which no installed "
-                f"integration provides (known types: {known})"
-            )
-        actuators.append(factory(name, configured.options))
-    return ActuatorRegistry(actuators)
+    return ActuatorRegistry(build_members("actuators", settings, factories or {}))

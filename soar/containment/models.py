@@ -126,18 +126,31 @@ class ActionState(StrEnum):
     NO_ACTUATOR = "no_actuator"
 
 
-class ContainmentAction(BaseModel):
-    """The record of one command on one case: which actuator ran it and what happened.
+class ActuatorOutcome(BaseModel):
+    """What one actuator did with an action: its own state and words."""
 
-    `id` is deterministic (chosen by the playbook), so recording a state twice is
-    harmless. `applied_at` is set only when an actuator really changed something (the
-    hourly ceiling counts the slots reserved in the store, see `reserve_containment_slot`).
+    actuator: str
+    state: ActionState
+    detail: str = ""
+
+
+class ContainmentAction(BaseModel):
+    """The record of one command on one case: which actuators ran it and what happened.
+
+    Every configured actuator that handles the command carries it out; `outcomes` has
+    one entry per actuator, and `state` sums them up — in effect when any actuator
+    applied it (verified when each of those confirmed it), failed when none could.
+    `actuator` names them all, for lists. `id` is deterministic (chosen by the
+    playbook), so recording a state twice is harmless. `applied_at` is set only when an
+    actuator really changed something (the hourly ceiling counts the slots reserved in
+    the store, see `reserve_containment_slot`).
     """
 
     id: str = Field(min_length=1)
     case_id: str = Field(min_length=1)
     command: ContainmentCommand
     actuator: str | None = None
+    outcomes: list[ActuatorOutcome] = Field(default_factory=list)
     state: ActionState = ActionState.PLANNED
     detail: str | None = None
     approval_id: str | None = Field(default=None, description="The approval that allowed it.")

@@ -11,13 +11,14 @@ it is switched off.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
 
 from soar.alerts.models import Observable, ObservableType
 from soar.enrichment.addresses import classify, describe
 from soar.enrichment.models import AddressClass, Enrichment, Verdict
 from soar.enrichment.settings import EnrichmentSettings
+from soar.integrations.registry import Factory, Registry, build_members
 
 
 @runtime_checkable
@@ -38,7 +39,7 @@ class Enricher(Protocol):
         ...
 
 
-EnricherFactory = Callable[[str, Mapping[str, Any]], Enricher]
+EnricherFactory = Factory[Enricher]
 """Makes an enricher from its configured name and its `options`."""
 
 
@@ -72,7 +73,7 @@ class AddressEnricher:
         )
 
 
-class EnricherRegistry:
+class EnricherRegistry(Registry[Enricher]):
     """The enrichers to run, in configuration order, with their time and concurrency limits."""
 
     def __init__(
@@ -82,34 +83,21 @@ class EnricherRegistry:
         timeout_seconds: float = 10.0,
         max_concurrency: int = 8,
     ) -> None:
-        names = [enricher.name for enricher in enrichers]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"enricher names must be unique: {', '.join(duplicates)}")
-        self.enrichers: tuple[Enricher, ...] = tuple(enrichers)
+        super().__init__(enrichers)
         self.timeout_seconds = timeout_seconds
         self.max_concurrency = max_concurrency
 
     def for_observable(self, observable: Observable) -> list[Enricher]:
         """The enrichers that support this observable."""
-        return [enricher for enricher in self.enrichers if enricher.supports(observable)]
+        return [enricher for enricher in self.members if enricher.supports(observable)]
 
 
 def build_enricher_registry(
     settings: EnrichmentSettings, factories: Mapping[str, EnricherFactory] | None = None
 ) -> EnricherRegistry:
     """The registry for the settings. A provider whose type no factory makes is an error."""
-    factories = factories or {}
     enrichers: list[Enricher] = [AddressEnricher()] if settings.address_classifier else []
-    for name, provider in settings.providers.items():
-        factory = factories.get(provider.type)
-        if factory is None:
-            known = ", ".join(sorted(factories)) or "none"
-            raise ValueError(
-                f"enrichment provider {name!r} has type {provider.type!r}, which no "
-                f"installed integration provides (known types: {known})"
-            )
-        enrichers.append(factory(name, provider.options))
+    enrichers += build_members("enrichment.providers", settings.providers, factories or {})
     return EnricherRegistry(
         enrichers,
         timeout_seconds=settings.timeout_seconds,

@@ -13,16 +13,12 @@ that factory, which validates them into its own typed model (secrets as `SecretS
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
+from soar.integrations.registry import IntegrationSettings
 
-class EnricherSettings(BaseModel):
-    """One configured enrichment provider."""
-
-    type: str = Field(min_length=1)
-    options: dict[str, Any] = Field(default_factory=dict, repr=False)
+EnricherSettings = IntegrationSettings
+"""`[enrichment.providers.<name>]`: the integration `type` and its `options`."""
 
 
 class EnrichmentSettings(BaseModel):

@@ -27,6 +27,7 @@ from soar.approvals.models import ApprovalRequest, ApprovalState, Decision, Deci
 from soar.cases.models import Case, CaseState, Resolution, TimelineEvent
 from soar.containment.models import (
     ActionState,
+    ActuatorOutcome,
     ContainmentAction,
     ContainmentArgs,
     ContainmentCommand,
@@ -300,6 +301,7 @@ def action_row(action: ContainmentAction) -> Row:
         "target_value": action.command.target.value,
         "args": action.command.args.model_dump(mode="json"),
         "actuator": action.actuator,
+        "outcomes": [outcome.model_dump(mode="json") for outcome in action.outcomes],
         "state": action.state.value,
         "detail": action.detail,
         "approval_id": action.approval_id,
@@ -321,6 +323,7 @@ def action_from_row(row: ContainmentActionRow) -> ContainmentAction:
         case_id=row.case_id,
         command=command,
         actuator=row.actuator,
+        outcomes=[ActuatorOutcome.model_validate(o) for o in row.outcomes or []],
         state=ActionState(row.state),
         detail=row.detail,
         approval_id=row.approval_id,

@@ -178,6 +178,7 @@ class ContainmentActionRow(Base):
     target_value: Mapped[str] = mapped_column(SafeText)
     args: Mapped[dict[str, Any]] = mapped_column(JSON)
     actuator: Mapped[str | None] = mapped_column(String)
+    outcomes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String)
     detail: Mapped[str | None] = mapped_column(SafeText)
     approval_id: Mapped[str | None] = mapped_column(String)

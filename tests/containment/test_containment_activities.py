@@ -7,15 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from temporalio.exceptions import ApplicationError
 
 from soar.containment.actuators import (
     Actuator,
     ActuatorRegistry,
+    ActuatorResult,
     ActuatorSettings,
     build_actuator_registry,
 )
-from soar.containment.models import ActionState, ContainmentVerb
+from soar.containment.models import ActionState, ContainmentCommand, ContainmentVerb
 from soar.containment.models import TargetType as T
+from soar.integrations.errors import CredentialsRejected, IntegrationConfigError, RateLimited
 from soar.testing.actuators import RecordingActuator
 
 from .support import REQUESTED_AT, activities, command, deny, request
@@ -93,7 +96,7 @@ async def test_a_definitive_no_from_the_actuator_is_failed() -> None:
     action = await activities(actuator).apply_containment(request(deny("198.51.100.7")))
 
     assert action.state is ActionState.FAILED
-    assert action.detail == "edge-fw could not deny 198.51.100.7: refused by the test actuator"
+    assert action.detail == "could not deny 198.51.100.7: edge-fw: refused by the test actuator"
     assert actuator.calls_to("verify") == []
 
 
@@ -161,7 +164,7 @@ async def test_revert_in_dry_run_does_not_call_the_actuator() -> None:
     result = await activities(actuator, dry_run=True).revert_containment(action)
 
     assert result.state is ActionState.VERIFIED
-    assert result.detail == "dry run: would revert deny 198.51.100.7 with edge-fw"
+    assert result.detail == "dry run: would revert deny 198.51.100.7"
     assert actuator.calls_to("revert") == []
 
 
@@ -174,22 +177,79 @@ async def test_revert_when_the_actuator_is_gone_asks_for_a_person() -> None:
 
     assert result.state is ActionState.VERIFIED
     assert result.detail == (
-        "actuator old-fw is no longer configured; undo deny 198.51.100.7 by hand"
+        "could not revert deny 198.51.100.7: old-fw: no longer configured; undo it by hand"
     )
 
 
-def test_the_registry_picks_the_first_actuator_that_handles_the_command() -> None:
+def test_the_registry_routes_a_command_to_every_actuator_that_handles_it() -> None:
     edr = RecordingActuator("edr", actions=[ContainmentVerb.CONTAIN])
     firewall = RecordingActuator("fw-a", actions=[ContainmentVerb.DENY])
-    backup = RecordingActuator("fw-b", actions=[ContainmentVerb.DENY])
-    registry = ActuatorRegistry([edr, firewall, backup])
+    edge = RecordingActuator("fw-b", actions=[ContainmentVerb.DENY])
+    registry = ActuatorRegistry([edr, firewall, edge])
 
-    assert registry.for_command(deny("198.51.100.7")) is firewall
-    assert registry.for_command(command(ContainmentVerb.DISABLE, T.ACCOUNT, "j.doe")) is None
-    assert registry.get("fw-b") is backup
+    assert registry.for_command(deny("198.51.100.7")) == [firewall, edge]
+    assert registry.for_command(command(ContainmentVerb.DISABLE, T.ACCOUNT, "j.doe")) == []
+    assert registry.get("fw-b") is edge
     assert isinstance(edr, Actuator)
-    with pytest.raises(ValueError, match="unique: edr"):
+    with pytest.raises(IntegrationConfigError, match="unique: edr"):
         ActuatorRegistry([edr, RecordingActuator("edr")])
+
+
+async def test_a_block_runs_on_each_firewall_and_each_result_is_recorded() -> None:
+    edge = RecordingActuator("edge-fw", actions=[ContainmentVerb.DENY])
+    cloud = RecordingActuator("cloudflare", actions=[ContainmentVerb.DENY])
+    containment = activities(edge, cloud)
+
+    action = await containment.apply_containment(request(deny("198.51.100.7")))
+
+    assert action.state is ActionState.VERIFIED
+    assert action.actuator == "edge-fw, cloudflare"
+    assert [(o.actuator, o.state) for o in action.outcomes] == [
+        ("edge-fw", ActionState.VERIFIED),
+        ("cloudflare", ActionState.VERIFIED),
+    ]
+    reverted = await containment.revert_containment(action)
+    assert reverted.state is ActionState.REVERTED
+    assert [o.state for o in reverted.outcomes] == [ActionState.REVERTED] * 2
+    assert not edge.in_effect and not cloud.in_effect
+
+
+async def test_one_firewall_saying_no_leaves_the_block_in_effect_on_the_other() -> None:
+    edge = RecordingActuator("edge-fw", actions=[ContainmentVerb.DENY], refuse=True)
+    cloud = RecordingActuator("cloudflare", actions=[ContainmentVerb.DENY])
+
+    action = await activities(edge, cloud).apply_containment(request(deny("198.51.100.7")))
+
+    assert action.state is ActionState.APPLIED
+    assert action.in_effect
+    assert [(o.actuator, o.state) for o in action.outcomes] == [
+        ("edge-fw", ActionState.FAILED),
+        ("cloudflare", ActionState.VERIFIED),
+    ]
+    assert "edge-fw: refused by the test actuator" in (action.detail or "")
+
+
+async def test_a_permanent_vendor_error_is_a_failure_said_once_and_a_rate_limit_a_timed_retry() -> (
+    None
+):
+    class Rejecting(RecordingActuator):
+        def __init__(self, error: Exception) -> None:
+            super().__init__("vendor")
+            self.error = error
+
+        async def apply(self, command: ContainmentCommand) -> ActuatorResult:
+            raise self.error
+
+    refused = Rejecting(CredentialsRejected("vendor", "the API token was refused"))
+    action = await activities(refused).apply_containment(request(deny("198.51.100.7")))
+    assert action.state is ActionState.FAILED
+    assert action.detail == "could not deny 198.51.100.7: vendor: the API token was refused"
+
+    limited = Rejecting(RateLimited("vendor", "rate limited", retry_after=7))
+    with pytest.raises(ApplicationError) as retried:
+        await activities(limited).apply_containment(request(deny("198.51.100.8")))
+    assert retried.value.next_retry_delay == timedelta(seconds=7)
+    assert not retried.value.non_retryable
 
 
 def test_the_registry_is_built_from_settings_and_factories() -> None:
@@ -200,7 +260,7 @@ def test_the_registry_is_built_from_settings_and_factories() -> None:
 
     registry = build_actuator_registry(settings, {"nft": factory})
 
-    assert [actuator.name for actuator in registry.actuators] == ["edge"]
-    assert build_actuator_registry({}).actuators == ()
-    with pytest.raises(ValueError, match="type 'nft', which no installed integration"):
+    assert [actuator.name for actuator in registry] == ["edge"]
+    assert len(build_actuator_registry({})) == 0
+    with pytest.raises(IntegrationConfigError, match=r"actuators\.edge\.type: 'nft' is not a type"):
         build_actuator_registry(settings)

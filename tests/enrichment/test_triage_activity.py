@@ -130,9 +130,9 @@ async def test_the_address_enricher_marks_public_addresses_actionable() -> None:
 def test_the_default_registry_holds_only_the_address_classifier() -> None:
     registry = build_enricher_registry(EnrichmentSettings())
 
-    assert [enricher.name for enricher in registry.enrichers] == ["address"]
-    assert isinstance(registry.enrichers[0], Enricher)
-    assert build_enricher_registry(EnrichmentSettings(address_classifier=False)).enrichers == ()
+    assert [enricher.name for enricher in registry.members] == ["address"]
+    assert isinstance(registry.members[0], Enricher)
+    assert build_enricher_registry(EnrichmentSettings(address_classifier=False)).members == ()
 
 
 def test_configured_providers_come_from_their_factories() -> None:
@@ -148,9 +148,9 @@ def test_configured_providers_come_from_their_factories() -> None:
 
     registry = build_enricher_registry(settings, {"abuseipdb": factory})
 
-    assert [enricher.name for enricher in registry.enrichers] == ["address", "abuse"]
+    assert [enricher.name for enricher in registry.members] == ["address", "abuse"]
     assert made == [("abuse", {"max_age_days": 90})]
-    with pytest.raises(ValueError, match="type 'abuseipdb', which no installed integration"):
+    with pytest.raises(ValueError, match=r"providers\.abuse\.type: 'abuseipdb' is not a type"):
         build_enricher_registry(settings)
 
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 from alembic import command
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from soar.containment.models import ActionState
+from soar.containment.models import ActionState, ContainmentAction
+from soar.store import mapping
 from soar.store.db import Store
 from soar.store.migrate import alembic_config
-from soar.store.repository import SlotReservation
+from soar.store.repository import ACTIONS, SlotReservation
 
 from . import factories
 
@@ -22,6 +25,13 @@ HOUR = timedelta(hours=1)
 
 async def reserve(store: Store, action_id: str, at: datetime, ceiling: int = 3) -> SlotReservation:
     return await store.reserve_containment_slot(action_id, at=at, since=at - HOUR, ceiling=ceiling)
+
+
+def _row_of_0002(action: ContainmentAction) -> dict[str, Any]:
+    """The action as the schema of revision 0002 held it (no per-actuator outcomes)."""
+    row = mapping.action_row(action)
+    del row["outcomes"]
+    return row
 
 
 def _downgrade_to_0002(connection: Connection) -> None:
@@ -89,10 +99,11 @@ async def test_stores_reserving_at_once_never_overrun_the_ceiling(store: Store) 
 async def test_upgrading_gives_the_actions_applied_before_it_their_slots(store: Store) -> None:
     async with store.engine.begin() as connection:
         await connection.run_sync(_downgrade_to_0002)
-    await store.upsert_action(
-        factories.action("applied", applied_at=factories.at(10), state=ActionState.VERIFIED)
-    )
-    await store.upsert_action(factories.action("dry", state=ActionState.DRY_RUN))
+        for action in (
+            factories.action("applied", applied_at=factories.at(10), state=ActionState.VERIFIED),
+            factories.action("dry", state=ActionState.DRY_RUN),
+        ):
+            await connection.execute(insert(ACTIONS).values(_row_of_0002(action)))
 
     await store.migrate()
 
