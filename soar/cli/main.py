@@ -16,7 +16,9 @@ from rich.text import Text
 from bot.settings import SlackSettingsError, slack_mode, slack_settings
 from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
+from soar.integrations.errors import IntegrationConfigError
 from soar.runtime import stack
+from soar.runtime.integrations import check_integrations
 from soar.settings import (
     Settings,
     TemporalSettings,
@@ -57,12 +59,13 @@ ApiKey = Annotated[
 
 
 def _check_configuration(settings: Settings) -> None:
-    """Stop with the bad setting named when the `[slack]` table or a playbook's options
-    do not fit their models, before anything starts."""
+    """Stop with the bad setting named when the `[slack]` table, a playbook's options or
+    a configured integration do not fit, before anything starts."""
     try:
         slack_settings(settings)
         check_playbook_options(discover_playbooks(), settings.playbooks)
-    except (SlackSettingsError, PlaybookOptionsError) as error:
+        check_integrations(settings)
+    except (SlackSettingsError, PlaybookOptionsError, IntegrationConfigError) as error:
         console.print(Text.assemble(("error: ", "red"), str(error)))
         raise typer.Exit(2) from None
 

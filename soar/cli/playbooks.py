@@ -27,7 +27,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from soar.alerts.models import Alert
 from soar.enrichment.activities import run_enrichers
 from soar.enrichment.inventory import Inventory, load_inventory
-from soar.enrichment.providers import EnricherRegistry, build_enricher_registry
+from soar.enrichment.providers import EnricherRegistry
 from soar.enrichment.scoring import triage
 from soar.guardrails.settings import GuardrailSettings
 from soar.ingest.decode import BodyError, decode
@@ -35,6 +35,7 @@ from soar.ingest.parsers import NDJSON_SOURCES, get_parser
 from soar.ingest.parsers.base import ParseContext, ParseError
 from soar.ingest.pipeline import parse_request
 from soar.ingest.sources import resolve_source
+from soar.runtime.integrations import actuators_of, enrichers_of
 from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.settings import Settings, load_settings
 from soar.store.db import Store
@@ -153,10 +154,11 @@ def bench_for(settings: Settings) -> Bench:
         inventory = (
             load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
         )
-        enrichers = build_enricher_registry(settings.enrichment)
+        enrichers = enrichers_of(settings)
+        actuators = actuators_of(settings)
     except ValueError as error:
         raise PlaybookTestError(str(error)) from error
-    return Bench(settings.guardrails, inventory, enrichers, tuple(settings.actuators))
+    return Bench(settings.guardrails, inventory, enrichers, tuple(a.name for a in actuators))
 
 
 async def run_playbook_test(

@@ -11,11 +11,11 @@ from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 from bot.channel import SlackChannel
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
-from soar.containment.actuators import ActuatorRegistry, build_actuator_registry
+from soar.containment.actuators import ActuatorRegistry
 from soar.enrichment.activities import TriageActivities
 from soar.enrichment.inventory import Inventory, load_inventory
-from soar.enrichment.providers import build_enricher_registry
 from soar.notifications.activities import NotificationActivities, NotificationChannel
+from soar.runtime.integrations import actuators_of, enrichers_of
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
@@ -66,10 +66,10 @@ def product_activities(
     """Every activity of the product, bound to the settings, the store and the playbooks.
     `actuators` replaces the ones `[actuators]` configures (tests, embedding)."""
     inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
-    enrichers = build_enricher_registry(settings.enrichment)
+    enrichers = enrichers_of(settings)
 
     containment = ContainmentActivities(
-        actuators or build_actuator_registry(settings.actuators),
+        actuators or actuators_of(settings),
         settings.guardrails,
         inventory,
         dry_run=settings.dry_run,

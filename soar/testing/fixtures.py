@@ -39,6 +39,8 @@ Fixtures:
 - `playbook_runner`: a :class:`~soar.testing.playbook_runner.PlaybookRunner` — `run`,
   `start`, `decide`, `finish`; its `actuator` records every call (there should be none
   in dry-run).
+- `soar_settings`: None by default; override it to give `playbook_runner` the
+  integrations your configuration names.
 - `approve`: decide a started run's next pending request (approve by default) as one
   of the built-in test deciders.
 """
@@ -58,6 +60,7 @@ from temporalio.testing import WorkflowEnvironment
 from soar import search_attributes
 from soar.approvals.models import DecisionKind, DecisionResult
 from soar.runtime.temporal_server import temporal_binary
+from soar.settings import Settings
 from soar.store.db import Store
 from soar.testing.playbook_runner import TEST_DECIDERS, PlaybookRunner
 
@@ -92,12 +95,25 @@ async def playbook_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     await store.close()
 
 
+@pytest.fixture
+def soar_settings() -> Settings | None:
+    """The configuration `playbook_runner` takes its integrations from. Override it with
+    your own `Settings` to run playbooks against the actuators and enrichers your
+    `[actuators]` and `[enrichment.providers]` configure (built by the installed
+    integrations, as the worker builds them — point their `base_url` at an emulator);
+    None: a recording actuator and the address classifier."""
+    return None
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def playbook_runner(
-    temporal_client: Client, playbook_store: Store
+    temporal_client: Client, playbook_store: Store, soar_settings: Settings | None
 ) -> AsyncIterator[PlaybookRunner]:
     """Runs playbooks in dry-run; see :class:`PlaybookRunner`."""
-    runner = PlaybookRunner(temporal_client, playbook_store)
+    if soar_settings is None:
+        runner = PlaybookRunner(temporal_client, playbook_store)
+    else:
+        runner = PlaybookRunner.configured(temporal_client, playbook_store, soar_settings)
     yield runner
     await runner.close()
 

@@ -48,12 +48,14 @@ from soar.cases.models import Case, TimelineEvent
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import Actuator, ActuatorRegistry
 from soar.containment.models import ContainmentAction
-from soar.enrichment.inventory import Inventory
+from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.models import Triage
 from soar.enrichment.providers import AddressEnricher, EnricherRegistry
 from soar.errors import NotFoundError
 from soar.guardrails.settings import GuardrailSettings
+from soar.runtime.integrations import actuators_of, enrichers_of
 from soar.runtime.worker import playbook_activities, playbook_run_workflows
+from soar.settings import Settings
 from soar.store.repository import Repository
 from soar.testing.actuators import RecordingActuator
 from workflows.sdk.activities import PlaybookActivities
@@ -341,6 +343,7 @@ class PlaybookRunner:
         actuators: Sequence[Actuator] | None = None,
         guardrails: GuardrailSettings | None = None,
         inventory: Inventory | None = None,
+        enrichers: EnricherRegistry | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -348,7 +351,22 @@ class PlaybookRunner:
         self.actuators = list(actuators) if actuators is not None else [self.actuator]
         self.guardrails = guardrails
         self.inventory = inventory
+        self.enrichers = enrichers
         self._harnesses: dict[str, PlaybookHarness] = {}
+
+    @classmethod
+    def configured(cls, client: Client, store: Repository, settings: Settings) -> PlaybookRunner:
+        """A runner with the actuators, enrichers, guardrails and inventory `settings`
+        configure, built by the installed integrations as the worker builds them."""
+        inventory = load_inventory(settings.inventory_file) if settings.inventory_file else None
+        return cls(
+            client,
+            store,
+            actuators=list(actuators_of(settings)),
+            guardrails=settings.guardrails,
+            inventory=inventory,
+            enrichers=enrichers_of(settings),
+        )
 
     async def harness(self, playbook: Any) -> PlaybookHarness:
         """The running harness of a playbook (a decorated object or a spec)."""
@@ -361,6 +379,7 @@ class PlaybookRunner:
                 actuators=self.actuators,
                 guardrails=self.guardrails,
                 inventory=self.inventory,
+                enrichers=self.enrichers,
                 auto_approve=True,
             )
             self._harnesses[spec.name] = await harness.__aenter__()
