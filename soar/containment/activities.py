@@ -175,7 +175,7 @@ class ContainmentActivities:
             if actuator is None or outcome.state not in IN_EFFECT:
                 outcomes.append(outcome)
                 continue
-            verified = await _call(actuator.verify(action.command))
+            verified = await _call(actuator.verify(_labelled(action.command, action.case_id)))
             outcomes.append(
                 outcome.model_copy(
                     update={
@@ -215,7 +215,8 @@ class ContainmentActivities:
                     outcome.model_copy(update={"detail": "no longer configured; undo it by hand"})
                 )
             else:
-                outcomes.append(await _revert_one(actuator, action.command, outcome))
+                labelled = _labelled(action.command, action.case_id)
+                outcomes.append(await _revert_one(actuator, labelled, outcome))
         undone = all(o.state not in REVERTIBLE_STATES for o in outcomes)
         summary = "; ".join(f"{o.actuator}: {o.detail}" for o in outcomes)
         if not undone:
@@ -284,9 +285,10 @@ class ContainmentActivities:
         others go on; a transient error fails the activity, and the retry finds what the
         first attempt applied already in effect (actuators are idempotent)."""
         command = action.command
+        labelled = _labelled(command, action.case_id)
         outcomes: list[ActuatorOutcome] = []
         for actuator in actuators:
-            outcomes.append(await _apply_one(actuator, command))
+            outcomes.append(await _apply_one(actuator, labelled))
         if all(o.state is ActionState.FAILED for o in outcomes):
             await self.slots.release_containment_slot(action.id)
             return _summed(action, outcomes, failed_detail=f"could not {describe(command)}")
@@ -301,6 +303,15 @@ class ContainmentActivities:
 
 
 IN_EFFECT = (ActionState.APPLIED, ActionState.VERIFIED)
+
+
+def _labelled(command: ContainmentCommand, case_id: str) -> ContainmentCommand:
+    """The command as actuators get it: with the case id as its reference."""
+    return command.model_copy(
+        update={"args": command.args.model_copy(update={"reference": case_id})}
+    )
+
+
 R = TypeVar("R")
 
 

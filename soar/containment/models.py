@@ -86,6 +86,13 @@ class ContainmentArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     duration_seconds: int | None = Field(default=None, ge=1)
+    reference: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Set by the containment activity, never by a playbook: the case id, "
+        "which actuators write on what they create (an nft element comment, a Cloudflare "
+        "rule's notes) so a person at the product sees why it is there.",
+    )
 
 
 class ContainmentCommand(BaseModel):

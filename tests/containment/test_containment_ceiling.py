@@ -99,7 +99,9 @@ async def test_a_retried_action_that_holds_a_slot_is_not_refused(store: Store) -
     assert retry.state is ActionState.VERIFIED
     assert newcomer.state is ActionState.REFUSED
     assert newcomer.detail == CEILING_REASON
-    assert flaky.calls_to("apply") == [blocking(1).command]
+    assert [(c.target, c.args.reference) for c in flaky.calls_to("apply")] == [
+        (blocking(1).command.target, "case-1")
+    ]
     assert await slots_held(store) == CEILING
 
 
@@ -122,7 +124,9 @@ async def test_a_definitive_no_from_the_actuator_gives_its_slot_back(store: Stor
     action = await containment(store, refusing).apply_containment(blocking(1))
 
     assert action.state is ActionState.FAILED
-    assert refusing.calls_to("apply") == [blocking(1).command]
+    assert [(c.target, c.args.reference) for c in refusing.calls_to("apply")] == [
+        (blocking(1).command.target, "case-1")
+    ]
     assert await slots_held(store) == 0
 
 
