@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
+
+from soar.testing.loopback import serve_on_loopback
 
 Args = dict[str, Any]
 FORM = "application/x-www-form-urlencoded"
@@ -128,12 +129,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket-mode", self._websocket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def stop(self) -> None:
         for ws in self._socket.sockets:

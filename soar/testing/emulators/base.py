@@ -18,13 +18,14 @@ and says how it signals a wait (:meth:`VendorEmulator.wait_headers`).
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from soar.testing.loopback import serve_on_loopback
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -109,12 +110,7 @@ class VendorEmulator:
         """Serve on a free loopback port."""
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.routes())
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def stop(self) -> None:
         if self._runner is not None:
