@@ -137,6 +137,11 @@ class VendorHttp:
                     self.name, self.redact(f"{label} could not connect: {error}")
                 )
                 delay = self._backoff(attempt)
+            except TransientError as error:  # raised by an auth flow: its token endpoint busy
+                failure = error
+                delay = (
+                    error.retry_after if isinstance(error, RateLimited) else self._backoff(attempt)
+                )
             else:
                 outcome = self._judge(response, label, missing_ok=missing_ok)
                 if outcome is None:

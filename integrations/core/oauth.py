@@ -14,10 +14,13 @@ from collections.abc import AsyncGenerator, Mapping
 import httpx
 
 from integrations.core.redaction import Redactor
-from soar.integrations.errors import CredentialsRejected, TransientError
+from integrations.core.waits import standard_wait
+from soar.integrations.errors import CredentialsRejected, RateLimited, TransientError
 
 EARLY_REFRESH = 60.0
 """Seconds before its expiry a token is replaced."""
+TOKEN_RETRY_SECONDS = 1.0
+"""The wait after a rate-limited token request that gave no wait signal."""
 
 
 class ClientCredentials(httpx.Auth):
@@ -67,6 +70,13 @@ class ClientCredentials(httpx.Auth):
                 self.integration,
                 f"the client id or secret was refused ({response.status_code})",
                 status=response.status_code,
+            )
+        if response.status_code == 429:
+            wait = standard_wait(response)
+            raise RateLimited(
+                self.integration,
+                "the token request was rate limited",
+                retry_after=wait if wait is not None else TOKEN_RETRY_SECONDS,
             )
         if response.status_code >= 300:
             raise TransientError(
