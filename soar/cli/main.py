@@ -119,7 +119,11 @@ def _run(settings: Settings, parts: stack.Parts) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(stack.run(settings, parts, on_ready=lambda: _banner(settings, parts)))
+    try:
+        asyncio.run(stack.run(settings, parts, on_ready=lambda: _banner(settings, parts)))
+    except stack.PartStopped as stopped:
+        console.print(Text.assemble(("error: ", "red"), f"{stopped}; everything else stopped."))
+        raise typer.Exit(1) from None
     console.print("Stopped cleanly.")
 
 

@@ -105,7 +105,9 @@ def _signal_worker(child: asyncio.subprocess.Process) -> Callable[[bool], None]:
 
 async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
     """Run the worker in its own process, so workflow code and the API each get a core
-    (one Python process uses one core at a time), at a lower CPU priority."""
+    (one Python process uses one core at a time), at a lower CPU priority. It has a
+    session of its own, so a Ctrl-C at the terminal reaches only `soar up`, which then
+    stops it in order (and tells a worker that died from one that was stopped)."""
     temporal = settings.temporal
     chosen = {
         "ADDRESS": temporal.target(),
@@ -126,6 +128,7 @@ async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         preexec_fn=_prepare_worker_process,
+        start_new_session=True,
     )
 
 
@@ -150,6 +153,25 @@ async def _stop_process(process: asyncio.subprocess.Process, grace_seconds: floa
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
+
+
+class PartStopped(RuntimeError):
+    """A part of the product (the worker, the API, the forwarder, Slack) ended while the
+    others were meant to go on: the whole run stops, and the command exits non-zero."""
+
+
+def _why_ended(task: asyncio.Task[object]) -> str:
+    """A part that ended on its own, in words."""
+    name = task.get_name()
+    if task.cancelled():
+        return f"the {name} was cancelled"
+    error = task.exception()
+    if error is not None:
+        return f"the {name} stopped: {type(error).__name__}: {error}"
+    result = task.result()
+    if isinstance(result, int):
+        return f"the {name} process exited with code {result}"
+    return f"the {name} stopped"
 
 
 async def run(
@@ -238,13 +260,15 @@ async def run(
             on_ready()
         stopped = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            if task in done and task.exception():
-                log.error("%s stopped: %s", task.get_name(), task.exception())
+        ended = [_why_ended(task) for task in tasks if task in done]
         for task in tasks:
             if task.get_name() in ("forwarder", "slack"):
                 task.cancel()
         stopped.cancel()
+        if ended and not stop.is_set():
+            for reason in ended:
+                log.error("%s", reason)
+            raise PartStopped("; ".join(ended))
 
 
 async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

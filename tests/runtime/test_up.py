@@ -145,3 +145,31 @@ def test_up_first_run_restart_and_cli(tmp_path: Path, environment: dict[str, str
     finally:
         output = stop(process)
     assert "Wrote" not in output
+
+
+def worker_pid(process: SoarUp) -> int:
+    """The worker process `soar up` started (its only child that runs `soar worker`)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    for child in children:
+        command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"worker" in command:
+            return int(child)
+    raise AssertionError(f"no worker among the children of soar up: {children}")
+
+
+def test_up_exits_non_zero_when_its_worker_dies(
+    tmp_path: Path, environment: dict[str, str]
+) -> None:
+    base = f"http://127.0.0.1:{environment['SOAR_API_PORT']}"
+    process = start(tmp_path, environment)
+    try:
+        wait_ready(base, process)
+        os.kill(worker_pid(process), signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.output()
+    assert process.returncode == 1, output
+    assert "error: the worker process exited with code -9; everything else stopped." in output
+    assert "Stopped cleanly" not in output
