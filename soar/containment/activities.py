@@ -23,7 +23,9 @@ the slot its first attempt reserved instead of being refused at a full ceiling.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -50,6 +52,12 @@ if TYPE_CHECKING:
 
 CEILING_WINDOW = timedelta(hours=1)
 """How long a slot of `max_containments_per_hour` stays taken."""
+
+HEARTBEAT_EVERY = timedelta(seconds=5)
+"""How often a containment activity tells Temporal it is alive while an actuator works:
+a worker that dies mid-call is then noticed within the workflow's heartbeat timeout
+(seconds), not its two-minute start-to-close timeout, and the retry — idempotent, it
+reads the product first — carries the action out once."""
 
 REVERTIBLE_STATES = frozenset({ActionState.APPLIED, ActionState.VERIFIED, ActionState.FAILED})
 
@@ -134,6 +142,23 @@ class ContainmentActivities:
     async def apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
         """Check the guardrails again, reserve a slot of the hourly ceiling, then apply
         and verify (or say why not)."""
+        async with _heartbeating():
+            return await self._apply_containment(request)
+
+    @activity.defn(name="verify_containment")
+    async def verify_containment(self, action: ContainmentAction) -> ContainmentAction:
+        """Ask each actuator that applied an action again whether it is in effect."""
+        async with _heartbeating():
+            return await self._verify_containment(action)
+
+    @activity.defn(name="revert_containment")
+    async def revert_containment(self, action: ContainmentAction) -> ContainmentAction:
+        """Undo an applied action. An action that cannot or need not be undone comes back
+        in the same state with a detail saying why."""
+        async with _heartbeating():
+            return await self._revert_containment(action)
+
+    async def _apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
         command = request.command
         action = ContainmentAction(
             id=request.action_id,
@@ -161,9 +186,7 @@ class ContainmentActivities:
             return _refused(action, refusal)
         return await self._apply(action, actuators)
 
-    @activity.defn(name="verify_containment")
-    async def verify_containment(self, action: ContainmentAction) -> ContainmentAction:
-        """Ask each actuator that applied an action again whether it is in effect."""
+    async def _verify_containment(self, action: ContainmentAction) -> ContainmentAction:
         if action.state not in (ActionState.APPLIED, ActionState.VERIFIED):
             return action
         if self.dry_run:
@@ -186,10 +209,7 @@ class ContainmentActivities:
             )
         return _summed(action, outcomes)
 
-    @activity.defn(name="revert_containment")
-    async def revert_containment(self, action: ContainmentAction) -> ContainmentAction:
-        """Undo an applied action. An action that cannot or need not be undone comes back
-        in the same state with a detail saying why."""
+    async def _revert_containment(self, action: ContainmentAction) -> ContainmentAction:
         command = action.command
         what = describe(command)
         if action.state is ActionState.REVERTED:
@@ -303,6 +323,26 @@ class ContainmentActivities:
 
 
 IN_EFFECT = (ActionState.APPLIED, ActionState.VERIFIED)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat every `HEARTBEAT_EVERY` while the body runs (in an activity only: the
+    tests call these methods directly)."""
+    if not activity.in_activity():
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
 
 
 def _labelled(command: ContainmentCommand, case_id: str) -> ContainmentCommand:

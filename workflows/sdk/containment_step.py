@@ -31,6 +31,9 @@ with workflow.unsafe.imports_passed_through():
 from workflows.sdk.recorder import Recorder
 
 CONTAINMENT_TIMEOUT = timedelta(minutes=2)
+CONTAINMENT_HEARTBEAT = timedelta(seconds=15)
+"""A containment activity heartbeats every 5 s while an actuator works; a worker that
+dies mid-call is noticed after this, and the action retried on another worker."""
 CONTAINMENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
@@ -77,6 +80,7 @@ class ContainmentSteps:
                 ContainmentActivities.apply_containment,
                 request,
                 start_to_close_timeout=CONTAINMENT_TIMEOUT,
+                heartbeat_timeout=CONTAINMENT_HEARTBEAT,
                 retry_policy=CONTAINMENT_RETRY,
             )
         except ActivityError as error:
@@ -115,6 +119,7 @@ class ContainmentSteps:
             ContainmentActivities.verify_containment,
             action,
             start_to_close_timeout=CONTAINMENT_TIMEOUT,
+            heartbeat_timeout=CONTAINMENT_HEARTBEAT,
             retry_policy=CONTAINMENT_RETRY,
         )
         what = describe(action.command)
@@ -147,6 +152,7 @@ class ContainmentSteps:
             ContainmentActivities.revert_containment,
             action,
             start_to_close_timeout=CONTAINMENT_TIMEOUT,
+            heartbeat_timeout=CONTAINMENT_HEARTBEAT,
             retry_policy=CONTAINMENT_RETRY,
         )
         what = describe(action.command)
