@@ -68,3 +68,25 @@ def test_playbooks_list_shows_each_playbooks_options() -> None:
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.output.splitlines() if "malicious_ip" in line]
     assert "block_seconds = 3600" in row
+
+
+@pytest.mark.parametrize("command", ["worker", "up"])
+def test_an_unknown_integration_type_stops_the_start_with_the_setting_named(
+    tmp_path: Path, command: str
+) -> None:
+    config = tmp_path / "soar.toml"
+    config.write_text(
+        'webhook_token = "w"\napi_token = "a"\n'
+        '[actuators.edge]\ntype = "iptables-9000"\noptions = { password = "s3cret-value" }\n'
+    )
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"}
+
+    result = CliRunner().invoke(app, [command], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "error: actuators.edge.type: 'iptables-9000' is not a type any installed" in (
+        result.output
+    )
+    assert "known types: " in result.output and "nftables" in result.output
+    assert "s3cret-value" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "data").exists()
