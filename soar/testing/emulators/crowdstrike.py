@@ -11,7 +11,6 @@ answer; an unknown agent id is an HTTP 404 with `errors[]`. The wait header of a
 
 from __future__ import annotations
 
-import math
 import re
 import secrets as tokens
 import time
@@ -158,7 +157,7 @@ class FalconEmulator(VendorEmulator):
         return {
             "X-Ratelimit-Limit": "6000",
             "X-Ratelimit-Remaining": "0",
-            "X-Ratelimit-Retryafter": str(math.ceil(time.time() + seconds)),
+            "X-Ratelimit-Retryafter": str(round(time.time() + seconds)),
         }
 
     def rate_limited_body(self) -> Any:

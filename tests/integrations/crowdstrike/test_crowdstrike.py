@@ -233,3 +233,15 @@ async def test_check_with_a_wrong_secret_says_so(falcon: FalconEmulator) -> None
     with pytest.raises(CredentialsRejected) as refused:
         await check("falcon", options(falcon, client_secret=SecretStr("wrong-secret-value")))
     assert "wrong-secret-value" not in str(refused.value)
+
+
+async def test_a_rate_limited_token_request_is_waited_out(
+    falcon: FalconEmulator, falcon_actuator: FalconActuator
+) -> None:
+    falcon.throttle(1, seconds=1)
+    result = await falcon_actuator.apply(isolate("WS-01"))
+    assert result.ok
+    assert [(c.path, c.status) for c in falcon.calls[:2]] == [
+        ("/oauth2/token", 429),
+        ("/oauth2/token", 201),
+    ]
