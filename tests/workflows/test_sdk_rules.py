@@ -201,14 +201,22 @@ async def test_match_playbooks_names_the_built_ins_an_alert_triggers() -> None:
         return [launch.name for launch in await activities.match_playbooks(request)]
 
     public, private = (IP, "45.10.20.30", SRC), (IP, "10.1.2.3", SRC)
-    assert await matched(severity=Severity.MEDIUM, observables=[public]) == ["malicious_ip"]
-    assert await matched(severity=Severity.MEDIUM, observables=[private]) == []
-    assert await matched(severity=Severity.LOW, observables=[public]) == []
-    assert await matched(observables=[(HOST, "ws-12", ROLE_HOST)]) == ["compromised_host"]
+    brute = {"title": "SSH brute force", "severity": Severity.MEDIUM}
+    assert await matched(**brute, observables=[public]) == ["malicious_ip"]
+    assert await matched(**brute, observables=[private]) == []
+    assert await matched(title="SSH brute force", severity=Severity.LOW, observables=[public]) == []
+    assert await matched(severity=Severity.MEDIUM, observables=[public]) == []
+    assert await matched(observables=[(HOST, "ws-12", ROLE_HOST)]) == []
+    assert await matched(title="Malware detected", observables=[(HOST, "ws-12", ROLE_HOST)]) == [
+        "compromised_host"
+    ]
     signin = [(USER, "j.doe", ACTOR)]
     assert await matched(
-        severity=Severity.LOW, title="Failed sign-in burst", observables=signin
+        severity=Severity.LOW, title="Impossible travel sign-in", observables=signin
     ) == ["suspicious_user"]
+    assert (
+        await matched(severity=Severity.LOW, title="Failed sign-in burst", observables=signin) == []
+    )
     assert await matched(severity=Severity.LOW, title="Mailbox rule", observables=signin) == []
     assert await matched(severity=Severity.HIGH, title="Mailbox rule", observables=signin) == [
         "suspicious_user"
@@ -228,6 +236,7 @@ async def test_configured_playbooks_are_switched_off_or_run_dry_with_their_optio
     )
     both = alert(
         "c",
+        title="C2 beacon",
         severity=Severity.HIGH,
         observables=[(IP, "45.10.20.30", SRC), (HOST, "ws-12", ROLE_HOST)],
     )

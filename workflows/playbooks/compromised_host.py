@@ -1,17 +1,34 @@
 """Built-in playbook: isolate a compromised host.
 
 enrich → approval (two approvers when the inventory rates the host critical) → isolate
-the host → notify its owner. Runs for alerts of high severity or more about a host.
+the host → notify its owner.
+
+It runs only on evidence that the host itself fell, with a hostname in the alert that
+is not merely the destination or target of the activity, when any of these holds:
+
+- the rule or title names a compromise (:data:`~workflows.playbooks.evidence.COMPROMISE`:
+  malware, ransomware, trojan, rootkit or Wazuh rootcheck, C2 / command and control,
+  beacon, credential theft or dumping, web or reverse shell…), severity high or more;
+- the alert comes from an EDR (:data:`~workflows.playbooks.evidence.EDR_SOURCES`:
+  `crowdstrike*`, `defender*`, `sentinelone*`…), severity high or more;
+- a hostname is in the `actor` role and the triage is bad (a `malicious` verdict, or a
+  score of at least :data:`~workflows.playbooks.evidence.BAD_SCORE`).
+
+Never on an attempt against the host — a brute force, a password spray, a scan, a
+failed sign-in (:data:`~workflows.playbooks.evidence.ATTEMPT`) — whatever its severity
+or verdict: those make the host a victim, and isolating it would do the attacker's work.
 """
 
 from __future__ import annotations
 
+from workflows.playbooks.evidence import ATTEMPT, COMPROMISE, EDR_SOURCES, bad_triage
 from workflows.sdk import (
     ActionState,
     Alert,
     AssetContext,
     Criticality,
     Observable,
+    ObservableMatch,
     ObservableRole,
     ObservableType,
     PlaybookContext,
@@ -27,10 +44,31 @@ from workflows.sdk import (
 CRITICAL_QUORUM = 2
 
 
+HOST_ROLES = (
+    ObservableRole.ACTOR,
+    ObservableRole.HOST,
+    ObservableRole.SOURCE,
+    ObservableRole.RELATED,
+)
+"""The roles in which a hostname can be the compromised one, in the order the playbook
+prefers them; a host that is only the destination or target of the activity is not."""
+
+A_HOST = ObservableMatch(type=ObservableType.HOSTNAME, roles=frozenset(HOST_ROLES))
+AN_ACTING_HOST = ObservableMatch(
+    type=ObservableType.HOSTNAME, roles=frozenset({ObservableRole.ACTOR})
+)
+
+
 def host_of(alert: Alert) -> Observable | None:
-    """The alert's host: the first hostname in the `host` role, else the first hostname."""
+    """The alert's host: the first hostname in the `actor` role, else in the `host`
+    role, else `source`, else `related`; None when every hostname is a destination or
+    a target."""
     hosts = [o for o in alert.observables if o.type is ObservableType.HOSTNAME]
-    return next((o for o in hosts if o.role is ObservableRole.HOST), hosts[0] if hosts else None)
+    for role in HOST_ROLES:
+        found = next((o for o in hosts if o.role is role), None)
+        if found is not None:
+            return found
+    return None
 
 
 def asset_of(triage: Triage | None, host: str) -> AssetContext | None:
@@ -44,9 +82,25 @@ def asset_of(triage: Triage | None, host: str) -> AssetContext | None:
 
 @playbook(
     name="compromised_host",
-    trigger=Trigger(
-        observable_types=frozenset({ObservableType.HOSTNAME}), min_severity=Severity.HIGH
-    ),
+    trigger=[
+        Trigger(
+            label="rule names a compromise, not an attempt",
+            rule=COMPROMISE,
+            unless_rule=ATTEMPT,
+            min_severity=Severity.HIGH,
+            observables=(A_HOST,),
+        ),
+        Trigger(
+            label="from an EDR, not an attempt",
+            sources=EDR_SOURCES,
+            unless_rule=ATTEMPT,
+            min_severity=Severity.HIGH,
+            observables=(A_HOST,),
+        ),
+        *bad_triage(
+            Trigger(label="not an attempt", unless_rule=ATTEMPT, observables=(AN_ACTING_HOST,))
+        ),
+    ],
 )
 async def compromised_host(ctx: PlaybookContext) -> None:
     """Isolate a compromised host, with two approvers when it is critical, and tell its owner."""

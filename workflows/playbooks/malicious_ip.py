@@ -1,25 +1,37 @@
 """Built-in playbook: block a malicious external address for a while.
 
 enrich → approval → deny the address (an hour unless the `block_seconds` option says
-otherwise) → verify → note. Runs for alerts of medium severity or more that carry a
-public source address: a private one cannot be blocked at the edge.
+otherwise) → verify → note.
+
+It runs on alerts of medium severity or more with a public address in the `source` or
+`actor` role (:data:`~workflows.playbooks.evidence.PUBLIC_SOURCE`), when either holds:
+
+- the triage is bad: a `malicious` verdict, or a score of at least
+  :data:`~workflows.playbooks.evidence.BAD_SCORE` (a `suspicious` verdict alone is not
+  enough: every high alert starts there);
+- the rule or title names an attack worth blocking its source for
+  (:data:`~workflows.playbooks.evidence.ATTACK`: brute force, password spray, credential
+  stuffing, scan or sweep, exploit, injection, JNDI, command and control, DDoS…).
+
+A private, shared (CGNAT), documentation, loopback, link-local or reserved source never
+triggers it: such an address is an internal host or test data, not something the edge
+can block.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.playbooks.evidence import ATTACK, PUBLIC_SOURCE, bad_triage
 from workflows.sdk import (
     ActionState,
     AddressClass,
     Alert,
     ContainmentAction,
     Observable,
-    ObservableRole,
     ObservableType,
     PlaybookContext,
     Severity,
-    Triage,
     Trigger,
     block_ip,
     classify_address,
@@ -37,34 +49,30 @@ class MaliciousIpOptions(BaseModel):
     """How long the address stays blocked."""
 
 
-SOURCE_ROLES = frozenset({ObservableRole.SOURCE, ObservableRole.ACTOR})
-
-
 def public_source(alert: Alert) -> Observable | None:
     """The alert's first source address that is public, if any."""
     for observable in alert.observables:
         if (
             observable.type is ObservableType.IP
-            and observable.role in SOURCE_ROLES
+            and observable.role in PUBLIC_SOURCE.roles
             and _is_public(observable.value)
         ):
             return observable
     return None
 
 
-def has_public_source(alert: Alert, triage: Triage | None) -> bool:
-    """a public source address."""
-    return public_source(alert) is not None
-
-
 @playbook(
     name="malicious_ip",
     options=MaliciousIpOptions,
-    trigger=Trigger(
-        observable_types=frozenset({ObservableType.IP}),
-        min_severity=Severity.MEDIUM,
-        where=has_public_source,
-    ),
+    trigger=[
+        *bad_triage(Trigger(min_severity=Severity.MEDIUM, observables=(PUBLIC_SOURCE,))),
+        Trigger(
+            label="rule names an attack",
+            rule=ATTACK,
+            min_severity=Severity.MEDIUM,
+            observables=(PUBLIC_SOURCE,),
+        ),
+    ],
 )
 async def malicious_ip(ctx: PlaybookContext[MaliciousIpOptions]) -> None:
     """Block a malicious external address for an hour, with approval."""

@@ -1,18 +1,34 @@
 """Built-in playbook: lock a suspicious account out.
 
-enrich → approval → disable the account → revoke its sessions. Runs for alerts about a
-user that look like a sign-in problem (rule or title), or of high severity or more.
+enrich → approval → disable the account → revoke its sessions.
+
+It runs on alerts that name a user, when either holds:
+
+- the rule or title says the account is in someone else's hands
+  (:data:`~workflows.playbooks.evidence.TAKEOVER`: impossible or atypical travel,
+  anomalous sign-ins or tokens, session hijacking, MFA fatigue or push bombing, leaked
+  or stolen credentials, inbox forwarding rules, admin or OAuth consent grants, a
+  success after a brute force, a spray or credential stuffing);
+- a user is in the `actor` role and the triage is bad (a `malicious` verdict, or a
+  score of at least :data:`~workflows.playbooks.evidence.BAD_SCORE`), unless the alert
+  is only an attempt on accounts (:data:`~workflows.playbooks.evidence.ATTEMPT`: a
+  brute force, a spray, a failed sign-in, a scan).
+
+Failed sign-ins and guessing at an account do not justify locking its owner out: that
+would hand the attacker a denial of service. Only a sign of success does.
 """
 
 from __future__ import annotations
 
+from workflows.playbooks.evidence import ATTEMPT, TAKEOVER, bad_triage
 from workflows.sdk import (
     Alert,
     IdentityContext,
     Observable,
+    ObservableMatch,
+    ObservableRole,
     ObservableType,
     PlaybookContext,
-    Severity,
     Triage,
     Trigger,
     account_matches,
@@ -21,16 +37,14 @@ from workflows.sdk import (
     revoke_sessions,
 )
 
-SIGN_IN_RULE = (
-    r"re:sign[\s_-]?in|log[\s_-]?[io]n|logon|authenticat|credential|password|"
-    r"brute|mfa|impossible travel"
-)
-USERS = frozenset({ObservableType.USER})
+A_USER = ObservableMatch(type=ObservableType.USER)
+AN_ACTING_USER = ObservableMatch(type=ObservableType.USER, roles=frozenset({ObservableRole.ACTOR}))
 
 
 def user_of(alert: Alert) -> Observable | None:
-    """The first user the alert names."""
-    return next((o for o in alert.observables if o.type is ObservableType.USER), None)
+    """The alert's user: the first in the `actor` role, else the first user it names."""
+    users = [o for o in alert.observables if o.type is ObservableType.USER]
+    return next((o for o in users if o.role is ObservableRole.ACTOR), users[0] if users else None)
 
 
 def identity_of(triage: Triage | None, user: str) -> IdentityContext | None:
@@ -42,8 +56,10 @@ def identity_of(triage: Triage | None, user: str) -> IdentityContext | None:
 @playbook(
     name="suspicious_user",
     trigger=[
-        Trigger(observable_types=USERS, rule=SIGN_IN_RULE),
-        Trigger(observable_types=USERS, min_severity=Severity.HIGH),
+        Trigger(label="rule names an account takeover", rule=TAKEOVER, observables=(A_USER,)),
+        *bad_triage(
+            Trigger(label="not an attempt", unless_rule=ATTEMPT, observables=(AN_ACTING_USER,))
+        ),
     ],
 )
 async def suspicious_user(ctx: PlaybookContext) -> None:

@@ -34,6 +34,7 @@ from soar.enrichment.models import (
     Criticality,
     IdentityContext,
     Triage,
+    Verdict,
 )
 from soar.enrichment.names import account_matches, normalise_host, short_host
 from workflows.sdk.containment_step import PlaybookError
@@ -47,7 +48,7 @@ from workflows.sdk.models import (
 )
 from workflows.sdk.registry import PlaybookDefinitionError, is_playbook, playbook, spec_of
 from workflows.sdk.spec import PlaybookSpec
-from workflows.sdk.trigger import Trigger
+from workflows.sdk.trigger import ObservableMatch, Trigger
 
 __all__ = [
     "ActionState",
@@ -60,6 +61,7 @@ __all__ = [
     "Criticality",
     "IdentityContext",
     "Observable",
+    "ObservableMatch",
     "ObservableRole",
     "ObservableType",
     "PlaybookContext",
@@ -71,6 +73,7 @@ __all__ = [
     "Severity",
     "Triage",
     "Trigger",
+    "Verdict",
     "account_matches",
     "block_ip",
     "classify_address",

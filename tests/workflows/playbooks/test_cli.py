@@ -33,7 +33,8 @@ def test_list_shows_each_playbook_with_its_trigger_and_source() -> None:
     for name in ("malicious_ip", "compromised_host", "suspicious_user"):
         assert name in result.output
     assert "built-in (workflows.playbooks.malicious_ip)" in result.output
-    assert "severity ≥ medium; observables ip; a public source address" in result.output
+    assert "severity ≥ medium; a public ip as actor or source; verdict ≥ malicious" in result.output
+    assert "rule names a compromise, not an attempt; severity ≥ high" in result.output
 
 
 @pytest.mark.parametrize(
@@ -60,7 +61,8 @@ def test_test_explains_what_it_cannot_run(arguments: list[str], message: str) ->
 async def test_a_sample_payload_runs_the_playbook_in_dry_run(
     temporal_client: Client, store: Store
 ) -> None:
-    settings = Settings(actuators={"edr": {"type": "crowdstrike"}})
+    options = {"client_id": "soar-test", "client_secret": "never-sent"}
+    settings = Settings(actuators={"edr": {"type": "crowdstrike", "options": options}})
     alert = cli.parse_alert(settings, "generic", SAMPLES / "generic.json")
     spec = cli.find_playbook("compromised_host")
     assert spec.matches(alert)
