@@ -73,7 +73,7 @@ class ObservableMatch(BaseModel):
         )
 
     def describe(self) -> str:
-        """`a public ip as source or actor`."""
+        """`a public ip as actor or source`; roles and classes in alphabetical order."""
         classes = " or ".join(sorted(self.address_classes))
         roles = " or ".join(sorted(self.roles))
         what = f"{classes} {self.type}" if classes else str(self.type)
