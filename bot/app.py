@@ -21,7 +21,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import approvals, cases, commands, home
+from bot import approvals, cases, commands, home, reverts
 from bot.clients import SlackNotConfigured, web_client
 from bot.context import Bot
 from bot.ids import ActionId
@@ -51,7 +51,7 @@ def build_app(services: Services, *, socket_mode: bool = False) -> AsyncApp:
         request_verification_enabled=not socket_mode,
     )
     bot = Bot.assemble(settings, services.client, services.store, client)
-    for module in (approvals, cases, commands, home):
+    for module in (approvals, cases, commands, home, reverts):
         module.register(app, bot)
 
     @app.action(ActionId.LINK)

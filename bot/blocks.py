@@ -51,11 +51,19 @@ def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=oneline(text, HEADER_TEXT), emoji=True))
 
 
-def section(text: str, *, name: str | None = None, revision: str = "") -> SectionBlock:
-    """A section of mrkdwn the caller has already made safe; clipped to 3000."""
+def section(
+    text: str,
+    *,
+    name: str | None = None,
+    revision: str = "",
+    accessory: ButtonElement | None = None,
+) -> SectionBlock:
+    """A section of mrkdwn the caller has already made safe; clipped to 3000. An
+    `accessory` button sits on its right."""
     return SectionBlock(
         text=MarkdownTextObject(text=clip(text, SECTION_TEXT)),
         block_id=block_id(name, revision) if name else None,
+        accessory=accessory,
     )
 
 

@@ -1,13 +1,14 @@
 """Parsing `/soar` command lines into typed commands, with helpful errors.
 
-Pure: no Slack, no Temporal. Slack sends user mentions in command text as
+Pure: no Slack, no Temporal. What can be contained (a public address, a host name, a
+TTL) is checked by the containment service's own rules, which the API applies too.
+Slack sends user mentions in command text as
 `<@U123|name>` (the manifest asks it to escape them), which is how `assign` learns a
 Slack user id rather than a display name anyone could type.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,13 +16,11 @@ from enum import StrEnum
 
 from soar.alerts.models import Severity
 from soar.cases.models import Resolution
+from soar.containment import service
+from soar.containment.service import ContainmentAsk
 
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 BARE_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$")
-DURATION = re.compile(r"^(\d+)([smhd]?)$")
-SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-MAX_TTL_SECONDS = 30 * 86400
 RESOLUTIONS = {
     "tp": Resolution.TRUE_POSITIVE,
     "true-positive": Resolution.TRUE_POSITIVE,
@@ -178,30 +177,29 @@ def _block_ip(rest: str) -> SoarCommand:
     if not 1 <= len(words) <= 2:
         raise UsageError("give an address and, optionally, a TTL")
     try:
-        network = ipaddress.ip_network(words[0], strict=False)
-    except ValueError:
-        raise UsageError(f"{words[0]!r} is not an IP address or network") from None
-    if not network.is_global:
-        raise UsageError(f"{words[0]} is not a public address; only public ones can be blocked")
+        service.check_target(ContainmentAsk.BLOCK_IP, words[0])
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     ttl = parse_duration(words[1]) if len(words) > 1 else None
     return SoarCommand(Verb.BLOCK_IP, target=words[0], ttl_seconds=ttl)
 
 
 def parse_duration(text: str) -> int:
     """Seconds in `3600`, `90s`, `30m`, `2h` or `1d` (at most 30 days)."""
-    match = DURATION.match(text.lower())
-    if not match:
-        raise UsageError(f"{text!r} is not a duration such as 3600, 30m, 2h or 1d")
-    seconds = int(match.group(1)) * SECONDS[match.group(2)]
-    if not 1 <= seconds <= MAX_TTL_SECONDS:
-        raise UsageError("a TTL is between 1 second and 30 days")
-    return seconds
+    try:
+        return service.parse_duration(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _isolate(rest: str) -> SoarCommand:
     words = _split(rest, 1)
-    if len(words) != 1 or not HOSTNAME.match(words[0]) or len(words[0]) > 253:
+    if len(words) != 1:
         raise UsageError("give one host name")
+    try:
+        service.check_target(ContainmentAsk.ISOLATE, words[0])
+    except ValueError:
+        raise UsageError("give one host name") from None
     return SoarCommand(Verb.ISOLATE, target=words[0])
 
 

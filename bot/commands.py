@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.cases import change_case
+from bot.channel import SlackChannel
 from bot.command_parser import SoarCommand, UsageError, Verb, parse
-from bot.containment import BLOCK_IP, ISOLATE, request_containment
 from bot.context import Bot
 from bot.ids import SLASH_COMMAND
 from bot.messages import Rendered, case_message
@@ -25,7 +25,9 @@ from bot.settings import Permission
 from soar.approvals.models import ApprovalState
 from soar.cases import service
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState
-from soar.errors import NotFoundError
+from soar.containment import service as containment
+from soar.containment.service import ContainmentAsk, ContainmentRequest
+from soar.errors import NotFoundError, OperationError
 from soar.notifications.models import CaseContext
 
 RECENT = 50
@@ -125,19 +127,28 @@ async def _list_cases(bot: Bot, user: str, scope: str) -> Rendered:
 
 
 async def _contain(bot: Bot, user: str, parsed: SoarCommand, request_id: str) -> Rendered:
-    kind = BLOCK_IP if parsed.verb is Verb.BLOCK_IP else ISOLATE
-    options = {"block_seconds": parsed.ttl_seconds} if parsed.ttl_seconds else None
-    started = await request_containment(
-        bot.temporal,
-        bot.settings.temporal.task_queue,
-        kind,
-        parsed.target or "",
-        bot.people.name(user),
-        request_id=request_id,
-        options=options,
-    )
+    """Start the containment playbook with its approval, as the CLI and the API do."""
+    ask = ContainmentAsk.BLOCK_IP if parsed.verb is Verb.BLOCK_IP else ContainmentAsk.ISOLATE
+    target = parsed.target or ""
+    try:
+        started = await containment.request_containment(
+            bot.temporal,
+            bot.settings.temporal.task_queue,
+            ContainmentRequest(
+                ask=ask,
+                target=target,
+                requested_by=bot.people.name(user),
+                source="slack",
+                request_id=request_id,
+                ttl_seconds=parsed.ttl_seconds,
+            ),
+            [SlackChannel.name],  # its approval request is posted for Slack's deciders
+        )
+    except OperationError as error:
+        return text_reply(f":warning: {escape(error.message)}")
+    verb = containment.KINDS[ask].verb
     return text_reply(
-        f":hourglass_flowing_sand: Asked to {kind.verb} {code(parsed.target or '')}: playbook "
-        f"{code(kind.playbook)} is running ({code(started.workflow_id)}) and will ask for "
+        f":hourglass_flowing_sand: Asked to {verb} {code(target)}: playbook "
+        f"{code(started.playbook)} is running ({code(started.workflow_id)}) and will ask for "
         "approval before acting. You cannot approve your own request."
     )

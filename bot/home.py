@@ -6,8 +6,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Bot
 from bot.settings import Permission
@@ -15,12 +13,10 @@ from bot.views import HOME_ITEMS, home_view
 from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import CaseState
-from soar.containment.models import ActionState, ContainmentAction
-from soar.store import mapping
-from soar.store.schema import ContainmentActionRow
+from soar.containment import service
+from soar.containment.models import ContainmentAction
 from soar.store.views import CaseSummary
 
-IN_FORCE = (ActionState.APPLIED.value, ActionState.VERIFIED.value)
 CLOSED = (CaseState.RESOLVED, CaseState.CLOSED)
 SCAN = 200
 
@@ -50,6 +46,7 @@ async def publish_home(bot: Bot, client: AsyncWebClient, user: str) -> None:
             containments=await active_containments(bot),
             people=bot.people,
             links=bot.links,
+            can_undo=await bot.permissions.allows(user, Permission.CONTAIN),
         )
     await client.views_publish(user_id=user, view=view)
 
@@ -66,20 +63,6 @@ def _open(cases: list[CaseSummary]) -> list[CaseSummary]:
 
 
 async def active_containments(bot: Bot) -> list[ContainmentAction]:
-    """Containment actions in force, soonest expiry first.
-
-    Read from the store's `containment_actions` table directly, as the store has no
-    listing of actions across cases yet.
-    """
-    query = (
-        select(ContainmentActionRow)
-        .where(
-            ContainmentActionRow.state.in_(IN_FORCE),
-            ContainmentActionRow.reverted_at.is_(None),
-        )
-        .order_by(ContainmentActionRow.expires_at, ContainmentActionRow.id)
-        .limit(HOME_ITEMS + 1)
-    )
-    async with AsyncSession(bot.store.engine) as session:
-        rows = (await session.scalars(query)).all()
-    return [mapping.action_from_row(row) for row in rows]
+    """Containment actions in force, soonest expiry first (one more than App Home shows,
+    so it can say there are more)."""
+    return await service.list_actions(bot.store, active=True, limit=HOME_ITEMS + 1)

@@ -22,6 +22,8 @@ class ActionId(StrEnum):
     DENY = "approval.deny"
     CASE_NOTE = "case.note"
     CASE_ESCALATE = "case.escalate"
+    UNDO = "containment.undo"
+    """Revert a containment action in force (on its thread reply and in App Home)."""
     LINK = "link.open"
     """Link buttons: Slack still sends a click, which the bot acknowledges and ignores."""
 
@@ -35,6 +37,7 @@ class CallbackId(StrEnum):
     CASE_ESCALATE = "case.escalate_modal"
     ADD_TO_CASE = "case.add_message"
     ADD_TO_CASE_MODAL = "case.add_message_modal"
+    UNDO_REASON = "containment.undo_modal"
 
 
 class InputId(StrEnum):

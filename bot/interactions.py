@@ -46,3 +46,15 @@ async def tell(client: AsyncWebClient, channel: str | None, user: str, text: str
         await client.chat_postEphemeral(channel=channel, user=user, text=text)
     except SlackApiError as error:
         log.warning("cannot tell %s in %s: %s", user, channel, error.response.get("error"))
+
+
+async def answer(client: AsyncWebClient, channel: str | None, user: str, text: str) -> None:
+    """Tell `user` privately: ephemerally in `channel`, or — for a click in App Home or a
+    modal, which has no channel — in a direct message from the app. Best effort."""
+    if channel:
+        await tell(client, channel, user, text)
+        return
+    try:
+        await client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as error:
+        log.warning("cannot write to %s: %s", user, error.response.get("error"))

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block
 
 from bot import blocks as kit
 from bot.ids import ActionId
@@ -22,9 +23,12 @@ from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
 from soar.cases.contract import case_workflow_id
 from soar.cases.models import Case, TimelineEvent, TimelineKind
+from soar.containment.models import ActionState, ContainmentVerb
 from soar.notifications.models import CaseContext, ProviderVerdict
 
 MAX_OBSERVABLES = 10
+IN_FORCE = frozenset({ActionState.APPLIED.value, ActionState.VERIFIED.value})
+REVERTIBLE_VERBS = frozenset(verb.value for verb in ContainmentVerb if verb.revertible)
 MAX_TIMELINE_EVENTS = 40
 SEVERITY_MARK = {
     Severity.INFORMATIONAL: ":white_circle:",
@@ -276,7 +280,9 @@ def _verdict_line(verdict: ProviderVerdict) -> str:
 
 def timeline_reply(events: Sequence[TimelineEvent], people: People) -> Rendered | None:
     """One thread reply for new timeline entries; `None` when nothing is worth a reply
-    (alert attachments are counted on the case message instead)."""
+    (alert attachments are counted on the case message instead). A reply that says a
+    containment took effect gets an Undo button for it (checked on the server when
+    clicked, against `slack.permissions.contain`)."""
     shown = [e for e in events if e.kind != TimelineKind.ALERT_ATTACHED]
     if not shown:
         return None
@@ -285,9 +291,39 @@ def timeline_reply(events: Sequence[TimelineEvent], people: People) -> Rendered 
     ]
     if len(shown) > MAX_TIMELINE_EVENTS:
         body.append(kit.context([f"… and {len(shown) - MAX_TIMELINE_EVENTS} more entries"]))
+    undo = _undo_buttons(shown)
+    if undo is not None:
+        body.append(undo)
     first = shown[0]
     text = f"{first.kind.replace('_', ' ')}: {oneline(first.summary, 500)}"
     return Rendered(kit.fallback(text), kit.message_blocks(body))
+
+
+def _undo_buttons(events: Sequence[TimelineEvent]) -> ActionsBlock | None:
+    """One Undo button per action these entries say is in force and can be undone."""
+    undoable: dict[str, dict[str, Any]] = {}
+    for event in events:
+        action_id, command = event.data.get("action_id"), event.data.get("command")
+        if (
+            event.kind == TimelineKind.CONTAINMENT
+            and isinstance(action_id, str)
+            and isinstance(command, dict)
+            and event.data.get("state") in IN_FORCE
+            and command.get("action") in REVERTIBLE_VERBS
+        ):
+            undoable.setdefault(action_id, command)
+    if not undoable:
+        return None
+    buttons = [
+        kit.button(
+            f"Undo {command['action']} {(command.get('target') or {}).get('value', '')}",
+            ActionId.UNDO,
+            action_id,
+            style="danger",
+        )
+        for action_id, command in undoable.items()
+    ]
+    return kit.actions("containment.undo", "\n".join(undoable), buttons)
 
 
 def _timeline_line(event: TimelineEvent, people: People) -> str:

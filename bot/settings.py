@@ -43,7 +43,8 @@ class Permission(StrEnum):
     CLOSE = "close"
     """Close a case with a resolution."""
     CONTAIN = "contain"
-    """Ask for containment (`/soar block-ip`, `/soar isolate`); it still needs approval."""
+    """Ask for containment (`/soar block-ip`, `/soar isolate`), which still needs
+    approval, and undo a containment in force (the Undo buttons)."""
 
 
 class SlackPermissions(BaseModel):

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    ButtonElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -24,7 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import blocks as kit
-from bot.ids import CallbackId, InputId
+from bot.ids import ActionId, CallbackId, InputId
 from bot.links import Links
 from bot.messages import SEVERITY_MARK
 from bot.mrkdwn import clip, code, date, escape, link, oneline, quoted
@@ -111,6 +112,21 @@ def decision_modal(approval: ApprovalRequest, kind: DecisionKind, meta: str) -> 
     return _modal(callback, f"{verb} request", verb, body, meta)
 
 
+def undo_modal(action: ContainmentAction, meta: str) -> dict[str, Any]:
+    """Revert a containment in force now: what it is, on which case, and why (required,
+    recorded on the case's timeline)."""
+    command = action.command
+    until = f"until {date(action.expires_at)}" if action.expires_at else "until reverted"
+    body: list[Block] = [
+        kit.section(
+            f"Undo *{command.action.value}* {code(command.target.value)} ({until}) on case "
+            f"{code(action.case_id)}? The actuators revert it now and its expiry is cancelled."
+        ),
+        _text_input(InputId.REASON, "Why", max_length=REASON_CHARS, optional=False),
+    ]
+    return _modal(CallbackId.UNDO_REASON, "Undo containment", "Undo", body, meta)
+
+
 def note_modal(case_title: str, meta: str) -> dict[str, Any]:
     """Add a note to a case."""
     body: list[Block] = [
@@ -170,28 +186,47 @@ def home_view(
     containments: Sequence[ContainmentAction],
     people: People,
     links: Links,
+    can_undo: bool = False,
 ) -> dict[str, Any]:
-    """App Home: what waits for me, my cases, open critical cases, containments in force."""
+    """App Home: what waits for me, my cases, open critical cases, containments in force
+    (each with an Undo button for a person who may contain; the click is checked again
+    on the server)."""
     body: list[Block] = [kit.header("SOAR")]
     body += _home_section(
         "Approvals waiting for you", [_approval_line(a, people, links) for a in pending]
     )
     body += _home_section("Your cases", [_case_line(c, links) for c in mine])
     body += _home_section("Open critical cases", [_case_line(c, links) for c in critical])
-    body += _home_section("Active containments", [_containment_line(a) for a in containments])
+    body += _home_section(
+        "Active containments",
+        [_containment_line(a) for a in containments],
+        [_undo_button(a) if can_undo else None for a in containments],
+    )
     body.append(kit.context([f"Updated {date(datetime.now(UTC))} · `/soar help` for commands"]))
     return kit.surface(View(type="home", blocks=body))
 
 
-def _home_section(title: str, lines: Sequence[str]) -> list[Block]:
-    shown = list(lines[:HOME_ITEMS])
+def _home_section(
+    title: str, lines: Sequence[str], buttons: Sequence[ButtonElement | None] = ()
+) -> list[Block]:
+    """A titled list; `buttons`, when given, sit beside the lines they belong to."""
+    shown: list[Block] = [
+        kit.section(line, accessory=buttons[index] if index < len(buttons) else None)
+        for index, line in enumerate(lines[:HOME_ITEMS])
+    ]
     if len(lines) > HOME_ITEMS:
-        shown.append(f"… and {len(lines) - HOME_ITEMS} more")
+        shown.append(kit.section(f"… and {len(lines) - HOME_ITEMS} more"))
     return [
         kit.divider(),
         kit.section(f"*{title}*"),
-        *(kit.section(line) for line in shown or ["_Nothing right now._"]),
+        *(shown or [kit.section("_Nothing right now._")]),
     ]
+
+
+def _undo_button(action: ContainmentAction) -> ButtonElement | None:
+    if not action.command.action.revertible:
+        return None
+    return kit.button("Undo", ActionId.UNDO, action.id, style="danger")
 
 
 def _approval_line(approval: ApprovalRequest, people: People, links: Links) -> str:

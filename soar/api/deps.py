@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from bot.channel import SlackChannel
 from soar.ingest.spool import Spool
 from soar.ingest.submit import AlertSubmitter
 from soar.settings import Settings
@@ -25,6 +26,13 @@ class Services:
     spool: Spool
     submitter: AlertSubmitter
     store: Store
+
+    @property
+    def channels(self) -> list[str]:
+        """The notification channels the worker tells through with these settings (Slack
+        when its bot token is set, as the worker decides): where what an operation
+        starts shows its steps and its approval requests."""
+        return [SlackChannel.name] if self.settings.slack_bot_token is not None else []
 
 
 def services(request: Request) -> Services:

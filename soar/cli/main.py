@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.settings import SlackSettingsError, slack_mode, slack_settings
-from soar.cli import alerts, approvals, cases, doctor, playbooks, sources, spool
+from soar.cli import actions, alerts, approvals, cases, contain, doctor, playbooks, sources, spool
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.integrations.errors import IntegrationConfigError
 from soar.runtime import stack
@@ -37,6 +37,8 @@ app = typer.Typer(
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(cases.app, name="cases")
 app.add_typer(approvals.app, name="approvals")
+app.add_typer(actions.app, name="actions")
+app.add_typer(contain.app, name="contain")
 app.add_typer(playbooks.app, name="playbooks")
 app.add_typer(spool.app, name="spool")
 app.command("approve")(approvals.approve)

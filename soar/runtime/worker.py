@@ -31,16 +31,18 @@ from workflows.sdk.discovery import (
     playbook_workflows,
 )
 from workflows.sdk.expiry import ContainmentExpiryWorkflow
+from workflows.sdk.revert import ContainmentRevertWorkflow
 from workflows.sdk.sandbox import workflow_runner
 from workflows.sdk.spec import PlaybookSpec
 
 PLAYBOOK_SUPPORT_WORKFLOWS: list[type] = [
     ContainmentExpiryWorkflow,
+    ContainmentRevertWorkflow,
     NotificationDeliveryWorkflow,
     SlackDeliveryWorkflow,
 ]
 """What every playbook run needs beside its own workflow: expiry of what it contained,
-and delivery of what it still had to say when it ended."""
+its revert when a person asks, and delivery of what it still had to say when it ended."""
 
 
 def playbook_run_workflows(playbooks: Sequence[PlaybookSpec]) -> list[type]:

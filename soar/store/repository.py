@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from soar.alerts.models import Alert, Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case, CaseState, TimelineEvent
-from soar.containment.models import ContainmentAction
+from soar.containment.models import ActionState, ContainmentAction
 from soar.enrichment.models import TriageSummary
 from soar.store import mapping
 from soar.store.schema import (
@@ -350,6 +350,42 @@ class Repository:
         condition = ApprovalRow.state == state.value if state is not None else None
         async with self._sessions() as session:
             return await _approvals(session, condition, limit=limit, offset=offset)
+
+    async def get_timeline(self, case_id: str) -> list[TimelineEvent]:
+        """The timeline recorded under `case_id`, oldest first, whether or not the store
+        holds the case itself (a playbook run on its own records only its timeline)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(TimelineEventRow)
+                .where(TimelineEventRow.case_id == case_id)
+                .order_by(TimelineEventRow.at, TimelineEventRow.id)
+            )
+            return [mapping.timeline_from_row(row) for row in rows]
+
+    async def get_action(self, action_id: str) -> ContainmentAction | None:
+        """One containment action as last recorded."""
+        async with self._sessions() as session:
+            row = await session.get(ContainmentActionRow, action_id)
+        return mapping.action_from_row(row) if row is not None else None
+
+    async def list_actions(
+        self, *, active: bool = False, limit: int = 100, offset: int = 0
+    ) -> list[ContainmentAction]:
+        """Containment actions of every case: newest first, or (`active`) only those in
+        force — applied or verified, not reverted — soonest expiry first, the ones that
+        never expire last."""
+        row = ContainmentActionRow
+        query = select(row)
+        if active:
+            query = query.where(
+                row.state.in_([ActionState.APPLIED.value, ActionState.VERIFIED.value]),
+                row.reverted_at.is_(None),
+            ).order_by(row.expires_at.is_(None), row.expires_at, row.id)
+        else:
+            query = query.order_by(row.created_at.desc(), row.id)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.limit(limit).offset(offset))
+            return [mapping.action_from_row(found) for found in rows]
 
     async def count_containment_slots_since(
         self, since: datetime, *, excluding: str | None = None

@@ -15,7 +15,8 @@ from soar.api.app import create_app
 from soar.api.deps import Services
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
 from soar.cases.models import CaseState, Resolution, TimelineKind
-from soar.cli import approvals, cases
+from soar.cli import actions, approvals, cases
+from soar.containment.models import ActionState, ContainmentAction, block_ip
 from soar.store.db import Store
 from soar.testing.fake_slack import FakeSlack
 from tests.conftest import API_TOKEN
@@ -29,6 +30,7 @@ SETTLED_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 cli = typer.Typer()
 cli.add_typer(cases.app, name="cases")
+cli.add_typer(actions.app, name="actions")
 cli.command("approve")(approvals.approve)
 
 
@@ -118,3 +120,44 @@ async def test_a_decision_on_a_settled_approval_is_refused_in_the_same_words_eve
     refusals = [e for e in detail.timeline if e.kind == TimelineKind.APPROVAL_REFUSED]
     assert {e.actor for e in refusals} == {"alice"}
     assert {e.data["message"] for e in refusals} == {expected}
+
+
+async def test_a_revert_of_an_action_already_reverted_is_refused_in_the_same_words_everywhere(
+    slack: SignedSlack, fake_slack: FakeSlack, api_url: str, store: Store
+) -> None:
+    shown_in = case()
+    reverted = ContainmentAction(
+        id=f"{shown_in.id}/playbook/malicious_ip:4",
+        case_id=shown_in.id,
+        command=block_ip("45.83.64.1", 3600),
+        actuator="recording",
+        state=ActionState.REVERTED,
+        created_at=SETTLED_AT,
+        applied_at=SETTLED_AT,
+        expires_at=SETTLED_AT.replace(hour=13),
+        reverted_at=SETTLED_AT.replace(minute=30),
+    )
+    await store.upsert_case(shown_in)
+    await store.upsert_action(reverted)
+    expected = f"action {reverted.id} cannot be reverted: it is already reverted"
+
+    over_http = await slack.http.post(
+        f"/api/actions/{reverted.id}/revert",
+        json={"user": "alice", "reason": "false positive"},
+        headers=OPERATOR,
+    )
+    await slack.click(ActionId.UNDO, reverted.id, user=ALICE, channel=HIGH_CHANNEL, ts="1.000200")
+    in_slack = await fake_slack.wait_for("chat.postEphemeral", lambda a: a["user"] == ALICE)
+    on_the_command_line = await run_cli(
+        cli, api_url, "actions", "revert", reverted.id, "--as", "alice", "--reason", "fp"
+    )
+
+    assert over_http.status_code == 409
+    assert over_http.json() == {"error": "conflict", "message": expected}
+    assert in_slack["text"] == f":warning: {expected}"
+    assert fake_slack.opened == [], "no modal asks why for what cannot be reverted"
+    assert on_the_command_line.exit_code == 1
+    assert f"error: HTTP 409: {expected}" in on_the_command_line.output
+    stored = await store.get_action(reverted.id)
+    assert stored == reverted
+    assert await store.get_timeline(shown_in.id) == []

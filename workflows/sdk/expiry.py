@@ -1,13 +1,24 @@
-"""Containment that expires by itself.
+"""Containment that expires by itself, or sooner when a person reverts it.
 
 When a playbook contains with a `duration_seconds`, the containment step starts this
-workflow for the action, detached from the playbook: it sleeps, durably, until the
+workflow for the action, detached from the playbook: it waits, durably, until the
 action's time-to-live is up, then reverts it through the actuator and says so on the
 case's timeline. The playbook (and its case) can end long before; a playbook that
 reverts the action itself cancels the expiry first.
+
+A person who wants the action undone sooner asks this workflow, through its
+`revert_now` Update, rather than the actuator: the workflow that owns the expiry does
+the revert (see :mod:`workflows.sdk.revert`) and then ends, so the action is never
+reverted twice. Its validator refuses, without touching history, an action already
+reverted, a revert already under way, and an action whose time-to-live is up (the
+expiry is reverting it). Runs recorded before the Update existed slept instead of
+waiting for it (the `revert-by-hand` patch); one of them still takes the Update, and
+ends once its timer fires, without reverting again.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -15,23 +26,50 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from soar.cases.models import CaseCommandKind, CaseState
     from soar.containment.activities import describe
+    from soar.containment.contract import (
+        ALREADY_REVERTED,
+        BEING_REVERTED_AT_EXPIRY,
+        REVERT_NOW_UPDATE,
+        REVERT_UNDER_WAY,
+        RevertRequest,
+        cannot_revert,
+    )
     from soar.containment.models import ActionState, ContainmentAction
     from workflows.sdk.models import CONTAINMENT_EXPIRY_WORKFLOW, ExpiryInput
 
 from workflows.sdk.containment_step import ContainmentSteps, action_data
 from workflows.sdk.recorder import Recorder
+from workflows.sdk.revert import RevertRefused, revert_for_person
+
+REVERT_BY_HAND = "revert-by-hand"
+"""Patch id: runs recorded before a person could revert sooner slept until the expiry."""
 
 
 @workflow.defn(name=CONTAINMENT_EXPIRY_WORKFLOW)
 class ContainmentExpiryWorkflow:
-    """Reverts one containment action when it expires; see the module docstring."""
+    """Reverts one containment action when it expires, or sooner for a person; see the
+    module docstring."""
+
+    @workflow.init
+    def __init__(self, input: ExpiryInput) -> None:
+        self._input = input
+        self._recorder = Recorder(input.playbook)
+        self._expiring = False
+        self._reverting = False
+        self._by_hand: ContainmentAction | None = None
 
     @workflow.run
     async def run(self, input: ExpiryInput) -> ContainmentAction:
         action = input.action
-        recorder = Recorder(input.playbook)
+        recorder = self._recorder
         if action.expires_at is not None and action.expires_at > workflow.now():
-            await workflow.sleep(action.expires_at - workflow.now())
+            await self._until(action.expires_at)
+        # A person's revert under way decides: done, nothing is left to expire.
+        await workflow.wait_condition(lambda: not self._reverting)
+        if self._by_hand is not None:
+            await recorder.outbox.drain()
+            return self._by_hand
+        self._expiring = True
         what = describe(action.command)
         steps = ContainmentSteps(action.case_id, recorder, dry_run=False)
         try:
@@ -48,3 +86,50 @@ class ContainmentExpiryWorkflow:
             )
         await recorder.outbox.drain()
         return reverted
+
+    async def _until(self, expires_at: datetime) -> None:
+        """Wait for the time-to-live, or until a person has reverted the action."""
+        if not workflow.patched(REVERT_BY_HAND):
+            await workflow.sleep(expires_at - workflow.now())
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: self._by_hand is not None, timeout=expires_at - workflow.now()
+            )
+        except TimeoutError:
+            return
+
+    @workflow.update(name=REVERT_NOW_UPDATE)
+    async def revert_now(self, request: RevertRequest) -> ContainmentAction:
+        """Revert the action now, for `request.user`. Re-checks the validator: two
+        requests can both pass it before either handler runs."""
+        self._refuse_if_not_now()
+        self._reverting = True
+        try:
+            reverted = await revert_for_person(
+                self._input.action,
+                request,
+                self._input.playbook.case_workflow_id,
+                self._recorder.outbox,
+            )
+        finally:
+            self._reverting = False
+        if reverted.state is ActionState.REVERTED:
+            self._by_hand = reverted
+        return reverted
+
+    @revert_now.validator
+    def validate_revert_now(self, request: RevertRequest) -> None:
+        """Reject, without touching history, a revert that cannot happen now."""
+        self._refuse_if_not_now()
+
+    def _refuse_if_not_now(self) -> None:
+        if self._by_hand is not None:
+            why = ALREADY_REVERTED
+        elif self._expiring:
+            why = BEING_REVERTED_AT_EXPIRY
+        elif self._reverting:
+            why = REVERT_UNDER_WAY
+        else:
+            return
+        raise RevertRefused(cannot_revert(self._input.action.id, why))

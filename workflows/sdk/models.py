@@ -14,6 +14,10 @@ from pydantic import BaseModel, Field, model_validator
 from soar.alerts.models import Observable
 from soar.approvals.models import ApprovalRequest, ApprovalSettings, ApprovalState, Decision
 from soar.cases.contract import PlaybookStart
+
+# Re-exported: the containment service, which may not import workflows, shares them.
+from soar.containment.contract import CONTAINMENT_EXPIRY_WORKFLOW as CONTAINMENT_EXPIRY_WORKFLOW
+from soar.containment.contract import expiry_workflow_id as expiry_workflow_id
 from soar.containment.models import ContainmentAction, ContainmentCommand
 from soar.enrichment.models import Enrichment
 from soar.guardrails.models import GuardrailDecision
@@ -29,9 +33,6 @@ ENRICHMENT = "enrichment"
 NOTIFY = "notify"
 PLAYBOOK_FINISHED = "playbook_finished"
 """Timeline kinds the SDK writes beyond :class:`soar.cases.models.TimelineKind`."""
-
-CONTAINMENT_EXPIRY_WORKFLOW = "ContainmentExpiry"
-"""The workflow that reverts a containment when its time-to-live is up."""
 
 OnExpiry = Literal["escalate", "stop"]
 
@@ -62,11 +63,6 @@ class PlaybookInput(PlaybookStart):
         if not self.requested_by:
             self.requested_by = f"playbook:{self.playbook}"
         return self
-
-
-def expiry_workflow_id(action_id: str) -> str:
-    """The id of the workflow that reverts the action `action_id` when it expires."""
-    return f"{action_id}/expiry"
 
 
 class ApprovalPolicy(BaseModel):
