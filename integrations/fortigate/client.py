@@ -127,7 +127,6 @@ class FortigateClient:
 
     def __init__(self, name: str, options: FortigateOptions) -> None:
         self.name = name
-        self.vdom = options.vdom
         self._params = {"vdom": options.vdom} if options.vdom else {}
         self.http = FortiHttp(
             name,

@@ -124,7 +124,6 @@ class PanosKey(httpx.Auth):
                 "user": options.username,
                 "password": options.password.get_secret_value(),
             }
-        self.keys_generated = 0
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -167,7 +166,6 @@ class PanosKey(httpx.Auth):
         if root.get("status") == "success" and key:
             self.redact.add(key)
             self._key = key
-            self.keys_generated += 1
             return
         words = self.redact("; ".join(_words(root))) or f"HTTP {status}"
         if root.get("code") == BAD_KEY or status in (401, 403):
@@ -258,8 +256,8 @@ class PanosClient:
         self.tag = options.tag
         self._vsys = {"vsys": options.vsys} if options.vsys else {}
         redactor = Redactor(options.secrets())
-        self.auth = PanosKey(name, options, redactor)
-        self.http = PanosHttp(name, options, auth=self.auth, redactor=redactor)
+        auth = PanosKey(name, options, redactor)
+        self.http = PanosHttp(name, options, auth=auth, redactor=redactor)
 
     async def aclose(self) -> None:
         await self.http.aclose()

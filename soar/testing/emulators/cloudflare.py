@@ -4,7 +4,7 @@ Under `/client/v4`:
 
 - `GET /zones/{zone}` — the zone;
 - `GET /zones/{zone}/firewall/access_rules/rules` — filtered by `configuration.target`,
-  `configuration.value`, `mode` and `notes`, paged by `page` / `per_page`, with
+  `configuration.value` and `mode`, paged by `page` / `per_page`, with
   `result_info`;
 - `POST …/rules` `{mode, configuration: {target, value}, notes}` — targets `ip` (IPv4),
   `ip6`, `ip_range` (IPv4 /16 and /24, IPv6 /32, /48, /64), `asn`, `country`; a second
@@ -216,7 +216,6 @@ class CloudflareEmulator(VendorEmulator):
             "configuration.target": lambda r: r["configuration"]["target"],
             "configuration.value": lambda r: r["configuration"]["value"],
             "mode": lambda r: r["mode"],
-            "notes": lambda r: r["notes"],
         }
         rows = [
             rule

@@ -85,9 +85,9 @@ class FortigateEmulator(VendorEmulator):
     def undo_out_of_band(self, command: ContainmentCommand) -> None:
         self._live(self.vdoms[0]).pop(_target_key(command), None)
 
-    def remaining(self, command: ContainmentCommand, vdom: str | None = None) -> float | None:
+    def remaining(self, command: ContainmentCommand) -> float | None:
         """Seconds until the ban on the command's address lapses (None: no end)."""
-        ban = self._live(vdom or self.vdoms[0])[_target_key(command)]
+        ban = self._live(self.vdoms[0])[_target_key(command)]
         return None if ban.expires is None else ban.expires - self.now()
 
     # Scripting
