@@ -83,13 +83,13 @@ class CloudflareHttp(VendorHttp):
     authentication error is refused credentials whatever its status, a wrong zone is
     not found, and `success: false` inside a 200 is an error."""
 
-    def _judge(
+    def judge(
         self, response: httpx.Response, label: str, *, missing_ok: bool
     ) -> tuple[IntegrationError, float | None] | None:
         body = envelope(response)
         status = response.status_code
         if body is None or body.get("success") is True or status == 429 or status >= 500:
-            return super()._judge(response, label, missing_ok=missing_ok)
+            return super().judge(response, label, missing_ok=missing_ok)
         codes = error_codes(body)
         if DUPLICATE in codes:
             return None
@@ -107,7 +107,7 @@ class CloudflareHttp(VendorHttp):
             ), None
         if status < 400:
             return RequestRejected(self.name, f"{label}: refused ({said})", status=status), None
-        return super()._judge(response, label, missing_ok=missing_ok)
+        return super().judge(response, label, missing_ok=missing_ok)
 
 
 def _rule(row: dict[str, Any]) -> Rule:

@@ -143,7 +143,7 @@ class VendorHttp:
                     error.retry_after if isinstance(error, RateLimited) else self._backoff(attempt)
                 )
             else:
-                outcome = self._judge(response, label, missing_ok=missing_ok)
+                outcome = self.judge(response, label, missing_ok=missing_ok)
                 if outcome is None:
                     return response
                 failure, delay = outcome
@@ -174,11 +174,13 @@ class VendorHttp:
         async with self._limiter:
             return await self.client.request(method, path, **kwargs)
 
-    def _judge(
+    def judge(
         self, response: httpx.Response, label: str, *, missing_ok: bool
     ) -> tuple[IntegrationError, float | None] | None:
         """None for an answer to return; else the error and the delay before a retry
-        (None: not retried)."""
+        (None: not retried). A vendor whose statuses mean something of their own (PAN-OS
+        answers a bad key 403 inside a 200, FortiOS a coded rejection with a 500) overrides
+        this and falls back to it."""
         status = response.status_code
         if status < 400:
             error = self._body_error(response) if self._body_error else None

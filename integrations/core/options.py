@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 class IntegrationOptions(BaseModel):
     """The base of every integration's options."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     def secrets(self) -> list[str]:
         """Every secret value of these options, for redaction."""

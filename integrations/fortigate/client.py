@@ -90,12 +90,12 @@ class FortiHttp(VendorHttp):
     definitive no even in a 500, an error inside a 200 is an error, and a duplicate
     is an answer."""
 
-    def _judge(
+    def judge(
         self, response: httpx.Response, label: str, *, missing_ok: bool
     ) -> tuple[IntegrationError, float | None] | None:
         body = envelope(response)
         if body is None or body.get("status") != "error" or response.status_code == 429:
-            return super()._judge(response, label, missing_ok=missing_ok)
+            return super().judge(response, label, missing_ok=missing_ok)
         code = error_code(body)
         http_status = body.get("http_status")
         status = http_status if isinstance(http_status, int) else response.status_code
@@ -114,7 +114,7 @@ class FortiHttp(VendorHttp):
             return TargetNotFound(self.name, f"{label}: not found (404): {said}", status=404), None
         if code is None and status >= 500:
             if response.status_code >= 500:
-                return super()._judge(response, label, missing_ok=missing_ok)
+                return super().judge(response, label, missing_ok=missing_ok)
             busy = TransientError(self.name, f"{label}: the FortiGate answered {status}: {said}")
             return busy, self._backoff(1)
         return RequestRejected(

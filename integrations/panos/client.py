@@ -182,21 +182,21 @@ class PanosHttp(VendorHttp):
     says more than the HTTP status: PAN-OS puts most errors in a 200, and its 403 means
     a bad key (refused credentials), not a missing permission."""
 
-    def _judge(
+    def judge(
         self, response: httpx.Response, label: str, *, missing_ok: bool
     ) -> tuple[IntegrationError, float | None] | None:
         status = response.status_code
         if status == 429 or status >= 500:
-            return super()._judge(response, label, missing_ok=missing_ok)
+            return super().judge(response, label, missing_ok=missing_ok)
         try:
             root = parse_answer(response.text)
         except NotPanosXml as unreadable:
             if status >= 400:
-                return super()._judge(response, label, missing_ok=missing_ok)
+                return super().judge(response, label, missing_ok=missing_ok)
             return TransientError(self.name, f"{label}: {unreadable}"), self._backoff(1)
         if root.get("status") != "error":
             if status >= 400:
-                return super()._judge(response, label, missing_ok=missing_ok)
+                return super().judge(response, label, missing_ok=missing_ok)
             return None
         if root.get("code") is None and is_repeat(root):
             return None
