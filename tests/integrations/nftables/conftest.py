@@ -10,6 +10,7 @@ pass quietly.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,16 @@ import pytest
 from integrations.nftables import INTEGRATION
 from integrations.nftables.actuator import NftablesActuator
 from integrations.nftables.options import NftablesOptions
-from tests.integrations.nftables.lab import Host, Lab, missing_requirements, running_lab
+from soar.containment.models import ContainmentCommand
+from soar.integrations.errors import TransientError
+from soar.testing.contract import ActuatorContract
+from tests.integrations.nftables.lab import (
+    Firewall,
+    Host,
+    Lab,
+    missing_requirements,
+    running_lab,
+)
 
 REQUIRE = "SOAR_REQUIRE_NETNS"
 
@@ -49,17 +59,21 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture
-def gateway(lab: Lab) -> Host:
-    """The gateway, its firewall empty."""
-    lab.gateway.reset()
-    return lab.gateway
+def clean_lab(lab: Lab) -> Lab:
+    """The lab with both firewalls empty: what one test blocked never meets the next."""
+    for host in (lab.gateway, lab.protected):
+        host.reset()
+    return lab
 
 
 @pytest.fixture
-def protected(lab: Lab) -> Host:
-    """The protected host, its firewall empty."""
-    lab.protected.reset()
-    return lab.protected
+def gateway(clean_lab: Lab) -> Host:
+    return clean_lab.gateway
+
+
+@pytest.fixture
+def protected(clean_lab: Lab) -> Host:
+    return clean_lab.protected
 
 
 @pytest.fixture
@@ -74,7 +88,7 @@ async def make_actuator(lab: Lab, known_hosts: Path) -> AsyncIterator[MakeActuat
     made: list[NftablesActuator] = []
 
     def make(host: Host, name: str = "edge", **overrides: Any) -> NftablesActuator:
-        options = NftablesOptions.model_validate(lab.options(host, known_hosts, **overrides))
+        options = NftablesOptions.model_validate(lab.options(host, known_hosts) | overrides)
         assert INTEGRATION.actuator is not None
         actuator = INTEGRATION.actuator(name, options)
         assert isinstance(actuator, NftablesActuator)
@@ -84,3 +98,36 @@ async def make_actuator(lab: Lab, known_hosts: Path) -> AsyncIterator[MakeActuat
     yield make
     for actuator in made:
         await actuator.aclose()
+
+
+async def until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until `condition()` holds (the host acts on its own clock)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.1)
+
+
+class SshActuatorContract(ActuatorContract):
+    """The actuator contract for an actuator over SSH. Subclasses add the fixture
+    `impatient_actuator`: the actuator with a one-second command timeout."""
+
+    async def test_a_rate_limit_is_waited_out(
+        self,
+        emulator: Firewall,
+        impatient_actuator: NftablesActuator,
+        command: ContainmentCommand,
+    ) -> None:
+        """SSH has no rate limit; its counterpart is a host too slow to answer. A change
+        that outlives the command timeout is a transient error in words (the activity
+        is retried) — and as it may still land, the retry reads the firewall first and
+        finds it done: one effect."""
+        emulator.throttle(1, seconds=2)
+        with pytest.raises(TransientError) as slow:
+            await impatient_actuator.apply(command)
+        assert "`nft -f -` did not finish within 1 s" in str(slow.value)
+        await until(lambda: emulator.in_effect(command))
+        again = await impatient_actuator.apply(command)
+        assert again.ok and "already" in again.detail, again.detail
+        assert emulator.effects(command) == 1

@@ -421,7 +421,12 @@ class Lab:
         )
 
     def stop(self) -> None:
-        """Stop what the lab started and delete its namespaces (safe to call twice)."""
+        """Stop what the lab started and delete its namespaces (safe to call twice).
+        Connections still open to a host (a worker's actuator) are ended first: sshd
+        leaves them running when it stops."""
+        for host in (self.gateway, self.protected):
+            if (host.directory / "sshd.pid").exists():
+                self.end_ssh_sessions(host)
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()

@@ -3,16 +3,12 @@ judged by real TCP connections from the attacker's namespace to the protected ho
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from pydantic import SecretStr
 
 from integrations.nftables.actuator import NftablesActuator
 from soar.containment.models import ContainmentCommand, block_ip
-from soar.integrations.errors import TransientError
-from soar.testing.contract import ActuatorContract, EmulatedProduct
-from tests.integrations.nftables.conftest import MakeActuator
+from tests.integrations.nftables.conftest import MakeActuator, SshActuatorContract, until
 from tests.integrations.nftables.lab import Firewall, Host, Lab
 
 WRONG_PASSWORD = "not-the-root-password-7731"
@@ -25,16 +21,7 @@ def labelled(command: ContainmentCommand, reference: str) -> ContainmentCommand:
     )
 
 
-async def until(condition: object, *, within: float = 10.0) -> None:
-    """Wait until `condition()` holds (the kernel expires elements on its own clock)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < deadline, "the condition did not come true in time"
-        await asyncio.sleep(0.1)
-
-
-class TestGatewayBlocklist(ActuatorContract):
+class TestGatewayBlocklist(SshActuatorContract):
     """The shared actuator contract, on the gateway's real firewall."""
 
     @pytest.fixture
@@ -55,25 +42,9 @@ class TestGatewayBlocklist(ActuatorContract):
     def command(self, lab: Lab) -> ContainmentCommand:
         return labelled(block_ip(lab.attacker, 600), "case-ip:198.18.0.66-1a2b3c4d")
 
-    async def test_a_rate_limit_is_waited_out(
-        self,
-        emulator: EmulatedProduct,
-        make_actuator: MakeActuator,
-        gateway: Host,
-        command: ContainmentCommand,
-    ) -> None:
-        """SSH has no rate limit; its counterpart is a host too slow to answer. A change
-        that outlives the command timeout is a transient error in words — and since it
-        may still land, the retry reads the firewall first and finds it done."""
-        impatient = make_actuator(gateway, command_timeout_seconds=1)
-        emulator.throttle(1, seconds=2)
-        with pytest.raises(TransientError) as slow:
-            await impatient.apply(command)
-        assert "`nft -f -` did not finish within 1 s" in str(slow.value)
-        await until(lambda: emulator.in_effect(command))
-        again = await impatient.apply(command)
-        assert again.ok and again.detail.startswith("already blocked"), again.detail
-        assert emulator.effects(command) == 1
+    @pytest.fixture
+    def impatient_actuator(self, make_actuator: MakeActuator, gateway: Host) -> NftablesActuator:
+        return make_actuator(gateway, command_timeout_seconds=1)
 
 
 async def test_a_blocked_attacker_is_dropped_and_passes_again_after_revert(
