@@ -25,6 +25,21 @@ class Verdict(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Tlp(StrEnum):
+    """A Traffic Light Protocol 2.0 marking, from least to most restricted."""
+
+    CLEAR = "clear"
+    GREEN = "green"
+    AMBER = "amber"
+    AMBER_STRICT = "amber+strict"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        """0 for clear up to 4 for red, for comparisons."""
+        return list(Tlp).index(self)
+
+
 class Criticality(StrEnum):
     """How much an asset matters to the business, from least to most."""
 
@@ -62,6 +77,7 @@ class Enrichment(BaseModel):
     score: int = Field(default=0, ge=0, le=100, description="0 harmless to 100 malicious.")
     reasons: list[str] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
+    link: str | None = Field(default=None, description="The source's own page about it.")
 
 
 class AssetContext(BaseModel):

@@ -1,4 +1,5 @@
-"""The contract every actuator keeps, as tests any integration runs against its emulator.
+"""The contracts every actuator and every enricher keep, as tests any integration runs
+against its emulator (:class:`ActuatorContract`, :class:`EnricherContract`).
 
 Subclass :class:`ActuatorContract` in your test module and give it four fixtures —
 `emulator` (a running :class:`EmulatedProduct`), `actuator` (your actuator configured
@@ -21,9 +22,12 @@ from typing import Protocol
 
 import pytest
 
+from soar.alerts.models import Observable
 from soar.containment.actuators import Actuator, ActuatorResult
 from soar.containment.models import ContainmentCommand
-from soar.integrations.errors import CredentialsRejected, PermanentError
+from soar.enrichment.models import Verdict
+from soar.enrichment.providers import Enricher
+from soar.integrations.errors import CredentialsRejected, PermanentError, RequestRejected
 
 
 class EmulatedProduct(Protocol):
@@ -118,3 +122,75 @@ class ActuatorContract:
     ) -> None:
         for result in (await actuator.apply(command), await actuator.revert(command)):
             _no_secret_in(_result_text(result), emulator.secrets)
+
+
+class EmulatedIntel(Protocol):
+    """What the enricher contract needs of a threat-intel emulator."""
+
+    secrets: list[str]
+
+    @property
+    def lookups(self) -> int:
+        """Requests that reached the emulated service (every one, answered or not)."""
+        ...
+
+    def throttle(self, times: int = 1, *, seconds: float = 1) -> None:
+        """Answer the next calls with the vendor's rate limit and wait signal."""
+        ...
+
+
+class EnricherContract:
+    """The inherited enricher tests. Fixtures: `service` (a running
+    :class:`EmulatedIntel`), `enricher` and `bad_credentials_enricher` (configured
+    against it), `malicious` (an observable the service knows as bad), `unknown` (one it
+    knows nothing of) and `unsupported` (one this enricher must refuse without a call)."""
+
+    async def test_a_known_bad_observable_is_a_verdict_with_a_reason_and_a_link(
+        self, service: EmulatedIntel, enricher: Enricher, malicious: Observable
+    ) -> None:
+        assert enricher.supports(malicious)
+        found = await enricher.enrich(malicious)
+        assert found is not None
+        assert found.verdict in (Verdict.MALICIOUS, Verdict.SUSPICIOUS), found
+        assert found.score > 0 and found.reasons and found.reasons[0].strip()
+        assert found.link is not None and found.link.startswith("https://")
+        assert found.provider == enricher.name
+
+    async def test_nothing_known_is_an_unknown_answer_not_a_failure(
+        self, service: EmulatedIntel, enricher: Enricher, unknown: Observable
+    ) -> None:
+        found = await enricher.enrich(unknown)
+        assert found is not None
+        assert found.verdict is Verdict.UNKNOWN and found.reasons
+
+    async def test_an_observable_it_cannot_look_up_is_refused_before_any_call(
+        self, service: EmulatedIntel, enricher: Enricher, unsupported: Observable
+    ) -> None:
+        before = service.lookups
+        if enricher.supports(unsupported):
+            with pytest.raises(RequestRejected):
+                await enricher.enrich(unsupported)
+        assert service.lookups == before
+
+    async def test_a_rate_limit_is_waited_out(
+        self, service: EmulatedIntel, enricher: Enricher, malicious: Observable
+    ) -> None:
+        service.throttle(1, seconds=1)
+        found = await enricher.enrich(malicious)
+        assert found is not None and found.verdict is not Verdict.UNKNOWN
+
+    async def test_a_bad_key_is_one_clear_error_asked_once(
+        self, service: EmulatedIntel, bad_credentials_enricher: Enricher, malicious: Observable
+    ) -> None:
+        before = service.lookups
+        with pytest.raises(CredentialsRejected) as refused:
+            await bad_credentials_enricher.enrich(malicious)
+        _no_secret_in(str(refused.value), service.secrets)
+        assert service.lookups == before + 1
+
+    async def test_nothing_secret_is_in_an_answer(
+        self, service: EmulatedIntel, enricher: Enricher, malicious: Observable
+    ) -> None:
+        found = await enricher.enrich(malicious)
+        assert found is not None
+        _no_secret_in(found.model_dump_json(), service.secrets)
