@@ -15,6 +15,7 @@ from integrations.nftables.actuator import NftablesActuator
 from soar.integrations.errors import IntegrationConfigError
 from soar.runtime.integrations import actuators_of
 from soar.settings import Settings
+from tests.integrations.nftables import conftest
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -148,3 +149,15 @@ def test_elements_are_read_in_every_form_nft_lists_them() -> None:
     assert found[2].covers(ipaddress.ip_network("192.0.2.15/32"))
     assert not found[2].covers(ipaddress.ip_network("192.0.2.16/28"))
     assert found[2].overlaps(ipaddress.ip_network("192.0.2.16/28"))
+
+
+def test_a_machine_that_cannot_run_the_lab_skips_unless_ci_requires_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conftest, "missing_requirements", lambda: ["root", "`sshd`"])
+    monkeypatch.delenv(conftest.REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="need root, `sshd` "):
+        conftest.require_lab()
+    monkeypatch.setenv(conftest.REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="SOAR_REQUIRE_NETNS=1 makes this a failure"):
+        conftest.require_lab()
