@@ -12,6 +12,7 @@ from bot.channel import SlackChannel
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import ActuatorRegistry
+from soar.containment.lookup import ActionLookup
 from soar.enrichment.activities import TriageActivities
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.notifications.activities import NotificationActivities, NotificationChannel
@@ -56,7 +57,12 @@ def playbook_activities(
 ) -> list[Callable[..., Any]]:
     """The activities playbook runs call: the store, containment and the SDK's own. The
     product's worker and the playbook test harness both register exactly these."""
-    return [*StoreActivities(store).all(), *containment.all(), *playbooks.all()]
+    return [
+        *StoreActivities(store).all(),
+        *containment.all(),
+        *ActionLookup(store).all(),
+        *playbooks.all(),
+    ]
 
 
 def product_activities(

@@ -11,16 +11,22 @@ A person who wants the action undone sooner asks this workflow, through its
 the revert (see :mod:`workflows.sdk.revert`) and then ends, so the action is never
 reverted twice. Its validator refuses, without touching history, an action already
 reverted, a revert already under way, and an action whose time-to-live is up (the
-expiry is reverting it). Runs recorded before the Update existed slept instead of
-waiting for it (the `revert-by-hand` patch); one of them still takes the Update, and
-ends once its timer fires, without reverting again.
+expiry is reverting it). A person may also have reverted the action before this
+workflow started (it starts just after the action is recorded, and the revert then went
+through a workflow of its own): the workflow reads the stored action when it starts and
+again when the time is up, and ends without touching one no longer in force.
+
+Runs recorded before any of this (the `revert-by-hand` patch) slept without reading the
+store; one of them still takes the Update, and ends once its timer fires, without
+reverting again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -34,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         RevertRequest,
         cannot_revert,
     )
+    from soar.containment.lookup import ActionLookup
     from soar.containment.models import ActionState, ContainmentAction
     from workflows.sdk.models import CONTAINMENT_EXPIRY_WORKFLOW, ExpiryInput
 
@@ -42,7 +49,10 @@ from workflows.sdk.recorder import Recorder
 from workflows.sdk.revert import RevertRefused, revert_for_person
 
 REVERT_BY_HAND = "revert-by-hand"
-"""Patch id: runs recorded before a person could revert sooner slept until the expiry."""
+"""Patch id: runs recorded before a person could revert sooner slept until the expiry,
+and did not read the stored action."""
+LOOKUP_TIMEOUT = timedelta(seconds=30)
+LOOKUP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 @workflow.defn(name=CONTAINMENT_EXPIRY_WORKFLOW)
@@ -62,14 +72,23 @@ class ContainmentExpiryWorkflow:
     async def run(self, input: ExpiryInput) -> ContainmentAction:
         action = input.action
         recorder = self._recorder
+        by_hand = workflow.patched(REVERT_BY_HAND)
+        if by_hand:
+            gone = await self._no_longer_in_force()
+            if gone is not None:
+                return gone
         if action.expires_at is not None and action.expires_at > workflow.now():
-            await self._until(action.expires_at)
+            await self._until(action.expires_at, by_hand)
         # A person's revert under way decides: done, nothing is left to expire.
         await workflow.wait_condition(lambda: not self._reverting)
         if self._by_hand is not None:
             await recorder.outbox.drain()
             return self._by_hand
         self._expiring = True
+        if by_hand:
+            gone = await self._no_longer_in_force()
+            if gone is not None:
+                return gone
         what = describe(action.command)
         steps = ContainmentSteps(action.case_id, recorder, dry_run=False)
         try:
@@ -87,9 +106,22 @@ class ContainmentExpiryWorkflow:
         await recorder.outbox.drain()
         return reverted
 
-    async def _until(self, expires_at: datetime) -> None:
+    async def _no_longer_in_force(self) -> ContainmentAction | None:
+        """The stored action when it is no longer in force (reverted by someone else);
+        None while it is, or when the store does not have it."""
+        current = await workflow.execute_activity_method(
+            ActionLookup.current_action,
+            self._input.action.id,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            retry_policy=LOOKUP_RETRY,
+        )
+        if current is None or current.in_effect:
+            return None
+        return current
+
+    async def _until(self, expires_at: datetime, by_hand: bool) -> None:
         """Wait for the time-to-live, or until a person has reverted the action."""
-        if not workflow.patched(REVERT_BY_HAND):
+        if not by_hand:
             await workflow.sleep(expires_at - workflow.now())
             return
         try:
