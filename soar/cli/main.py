@@ -14,7 +14,18 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.settings import SlackSettingsError, slack_mode, slack_settings
-from soar.cli import actions, alerts, approvals, cases, contain, doctor, playbooks, sources, spool
+from soar.cli import (
+    actions,
+    alerts,
+    approvals,
+    cases,
+    contain,
+    doctor,
+    integrations,
+    playbooks,
+    sources,
+    spool,
+)
 from soar.cli.first_run import webhook_urls, write_initial_config
 from soar.integrations.errors import IntegrationConfigError
 from soar.runtime import stack
@@ -39,6 +50,7 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(actions.app, name="actions")
 app.add_typer(contain.app, name="contain")
+app.add_typer(integrations.app, name="integrations")
 app.add_typer(playbooks.app, name="playbooks")
 app.add_typer(spool.app, name="spool")
 app.command("approve")(approvals.approve)
