@@ -21,6 +21,7 @@ from integrations.core.integration import Integration
 from integrations.nftables import ruleset
 from integrations.nftables.actuator import NftablesActuator
 from integrations.nftables.options import NftablesOptions
+from soar.integrations.errors import IntegrationConfigError, PermanentError
 
 
 def make_actuator(name: str, options: NftablesOptions) -> NftablesActuator:
@@ -31,8 +32,12 @@ def make_actuator(name: str, options: NftablesOptions) -> NftablesActuator:
 
 async def check(name: str, options: NftablesOptions) -> list[str]:
     """Connect (verifying the host key), ask nft its version and say what the tables
-    hold and whether isolation would be allowed — changing nothing."""
-    actuator = NftablesActuator(name, options)
+    hold and whether isolation would be allowed — changing nothing. A key file or
+    known_hosts that cannot be read is a :class:`PermanentError` naming the option."""
+    try:
+        actuator = NftablesActuator(name, options)
+    except IntegrationConfigError as error:
+        raise PermanentError(name, str(error)) from None
     shell, table = actuator.shell, options.table
     try:
         version = await actuator.nft.version()

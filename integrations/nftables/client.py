@@ -187,18 +187,18 @@ class NftShell:
         assert self._sessions is not None
         async with self._sessions:
             self.commands += 1
-            async with await connection.create_process(
-                command, input=stdin, encoding="utf-8", errors="replace"
-            ) as process:
-                try:
-                    done = await process.wait(timeout=timeout)
-                except asyncssh.TimeoutError:
-                    raise TransientError(
-                        self.name,
-                        f"`{command}` did not finish within {timeout:g} s "
-                        f"on {self.where}; it may still take effect, and the retry reads "
-                        "the firewall before acting",
-                    ) from None
+            try:
+                async with asyncio.timeout(timeout):
+                    async with await connection.create_process(
+                        command, input=stdin, encoding="utf-8", errors="replace"
+                    ) as process:
+                        done = await process.wait()
+            except TimeoutError:
+                raise TransientError(
+                    self.name,
+                    f"`{command}` did not finish within {timeout:g} s on {self.where}; it "
+                    "may still take effect, and the retry reads the firewall before acting",
+                ) from None
         status = done.exit_status if done.exit_status is not None else -1
         return Completed(status, _text(done.stdout), self.redact(_text(done.stderr)))
 

@@ -10,9 +10,10 @@ from typing import Any
 import asyncssh
 import pytest
 
-from integrations.nftables import ruleset
+from integrations.nftables import check, ruleset
 from integrations.nftables.actuator import NftablesActuator
-from soar.integrations.errors import IntegrationConfigError
+from integrations.nftables.options import NftablesOptions
+from soar.integrations.errors import IntegrationConfigError, PermanentError
 from soar.runtime.integrations import actuators_of
 from soar.settings import Settings
 from tests.integrations.nftables import conftest
@@ -76,6 +77,16 @@ def test_a_missing_file_stops_the_build_naming_its_option(
     with pytest.raises(IntegrationConfigError) as refused:
         build(**base(files, password=PASSWORD) | change)
     assert str(refused.value) == expected
+
+
+async def test_check_says_which_file_it_cannot_read(files: dict[str, Path]) -> None:
+    options = NftablesOptions.model_validate(base(files, known_hosts="/nonexistent/kh"))
+    with pytest.raises(PermanentError) as refused:
+        await check("edge", options)
+    assert str(refused.value) == (
+        "edge: actuators.edge.options.known_hosts: cannot read /nonexistent/kh "
+        "(No such file or directory)"
+    )
 
 
 def test_a_key_file_that_cannot_be_used_is_named_and_never_shown(
