@@ -90,3 +90,37 @@ def test_an_unknown_integration_type_stops_the_start_with_the_setting_named(
     assert "known types: " in result.output and "nftables" in result.output
     assert "s3cret-value" not in result.output and "Traceback" not in result.output
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        (
+            '[actuators.idp]\ntype = "okta"\noptions = { base_url = "https://acme.okta.com" }\n',
+            "actuators.idp.options.api_token: Field required",
+        ),
+        (
+            '[actuators.edge]\ntype = "nftables"\noptions = { host = "gw", username = "soar", '
+            'client_keys = ["/nonexistent/id_ed25519"], known_hosts = "{known}", '
+            'password = "s3cret-value" }\n',
+            "actuators.edge.options.client_keys",
+        ),
+    ],
+    ids=["missing secret", "unreadable key file"],
+)
+def test_a_bad_integration_setting_stops_the_start_with_the_setting_named(
+    tmp_path: Path, table: str, named: str
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    config = tmp_path / "soar.toml"
+    config.write_text(
+        'webhook_token = "w"\napi_token = "a"\n' + table.replace("{known}", str(known))
+    )
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"}
+
+    result = CliRunner().invoke(app, ["worker"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and named in result.output
+    assert "s3cret-value" not in result.output and "Traceback" not in result.output
