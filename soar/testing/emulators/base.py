@@ -9,7 +9,10 @@ header — so the real clients run against it over real HTTP. This frame gives e
 - forced answers for the next calls (:meth:`VendorEmulator.throttle` answers 429 with
   the vendor's own wait header, :meth:`VendorEmulator.outage` answers 503);
 - the credentials check of :meth:`VendorEmulator.authorized`, answered with the vendor's
-  own 401 body.
+  own 401 body;
+- :meth:`VendorEmulator.hold`: the next matching call is carried out but its answer is
+  held back until :meth:`VendorEmulator.release` — the moment a client may die not
+  knowing whether its call took effect (crash-safety tests).
 
 A vendor's emulator subclasses it, adds its routes in :meth:`VendorEmulator.routes`,
 and says how it signals a wait (:meth:`VendorEmulator.wait_headers`).
@@ -17,6 +20,7 @@ and says how it signals a wait (:meth:`VendorEmulator.wait_headers`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -57,6 +61,10 @@ class VendorEmulator:
         self._forced: list[_Forced] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self._hold: tuple[str, str] | None = None
+        self.holding = asyncio.Event()
+        """Set once a held call has been carried out and its answer is waiting."""
+        self._released = asyncio.Event()
 
     def routes(self) -> list[web.RouteDef]:
         """The vendor's endpoints."""
@@ -93,6 +101,18 @@ class VendorEmulator:
         """Answer the next `times` calls with 503."""
         for _ in range(times):
             self._forced.append(_Forced(503, {}, {"error": "service unavailable"}))
+
+    def hold(self, method: str, path_contains: str) -> None:
+        """Carry out the next `method` call whose path contains `path_contains`, then hold
+        its answer until :meth:`release` (see the module docstring)."""
+        self._hold = (method, path_contains)
+        self.holding.clear()
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let a held answer go (to a client that may be gone)."""
+        self._hold = None
+        self._released.set()
 
     def count(self, method: str, path_contains: str = "", *, status: int | None = None) -> int:
         """Calls of `method` whose path contains `path_contains` (and answered `status`)."""
@@ -150,5 +170,10 @@ class VendorEmulator:
             response = self.unauthorized()
         else:
             response = await handler(request)
+            held = self._hold
+            if held is not None and request.method == held[0] and held[1] in request.path:
+                self._hold = None
+                self.holding.set()
+                await self._released.wait()
         call.status = response.status
         return response
