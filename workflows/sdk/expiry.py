@@ -76,19 +76,18 @@ class ContainmentExpiryWorkflow:
         if by_hand:
             gone = await self._no_longer_in_force()
             if gone is not None:
-                return gone
+                return await self._ended(gone)
         if action.expires_at is not None and action.expires_at > workflow.now():
             await self._until(action.expires_at, by_hand)
         # A person's revert under way decides: done, nothing is left to expire.
         await workflow.wait_condition(lambda: not self._reverting)
         if self._by_hand is not None:
-            await recorder.outbox.drain()
-            return self._by_hand
+            return await self._ended(self._by_hand)
         self._expiring = True
         if by_hand:
             gone = await self._no_longer_in_force()
             if gone is not None:
-                return gone
+                return await self._ended(gone)
         what = describe(action.command)
         steps = ContainmentSteps(action.case_id, recorder, dry_run=False)
         try:
@@ -105,6 +104,13 @@ class ContainmentExpiryWorkflow:
             )
         await recorder.outbox.drain()
         return reverted
+
+    async def _ended(self, action: ContainmentAction) -> ContainmentAction:
+        """End without reverting: once a person's revert under way has finished (its
+        outcome wins) and what it had to say is sent."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._recorder.outbox.drain()
+        return self._by_hand or action
 
     async def _no_longer_in_force(self) -> ContainmentAction | None:
         """The stored action when it is no longer in force (reverted by someone else);
