@@ -8,6 +8,7 @@ outages, the check, and the link."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -435,3 +436,19 @@ def test_the_integration_is_installed_with_amber_and_needs_an_instance() -> None
     assert isinstance(made, MispOptions)
     assert made.max_tlp is Tlp.AMBER
     assert made.base_url == "https://misp.internal"
+
+
+async def test_nothing_secret_is_in_a_log(
+    service: MispEmulator,
+    enricher: MispEnricher,
+    bad_credentials_enricher: MispEnricher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service.throttle(1, seconds=1)
+    await enricher.enrich(ip(BAD_IP))
+    with pytest.raises(CredentialsRejected):
+        await bad_credentials_enricher.enrich(ip(BAD_IP))
+    assert caplog.records, "the retry after the throttle is logged"
+    for secret in service.secrets:
+        assert secret not in caplog.text

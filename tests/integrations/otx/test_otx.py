@@ -6,6 +6,7 @@ Retry-After), outages, the check, and the link."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -446,3 +447,19 @@ def test_the_integration_is_installed_with_green_and_needs_a_key() -> None:
     assert made.max_tlp is Tlp.GREEN
     assert made.base_url == "https://otx.alienvault.com"
     assert made.malicious_pulses == 5
+
+
+async def test_nothing_secret_is_in_a_log(
+    service: OtxEmulator,
+    enricher: OtxEnricher,
+    bad_credentials_enricher: OtxEnricher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service.throttle(1, seconds=1)
+    await enricher.enrich(ip(BAD_IP))
+    with pytest.raises(CredentialsRejected):
+        await bad_credentials_enricher.enrich(ip(BAD_IP))
+    assert caplog.records, "the retry after the throttle is logged"
+    for secret in service.secrets:
+        assert secret not in caplog.text

@@ -7,6 +7,7 @@ inside a 200, throttling, outages, the check, and the links."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -368,3 +369,19 @@ def test_the_integration_is_installed_with_green_and_needs_a_key() -> None:
     assert made.max_tlp is Tlp.GREEN
     assert made.base_url == "https://threatfox-api.abuse.ch"
     assert made.malicious_confidence == 75
+
+
+async def test_nothing_secret_is_in_a_log(
+    service: ThreatfoxEmulator,
+    enricher: ThreatfoxEnricher,
+    bad_credentials_enricher: ThreatfoxEnricher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service.throttle(1, seconds=1)
+    await enricher.enrich(ip(BAD_IP))
+    with pytest.raises(CredentialsRejected):
+        await bad_credentials_enricher.enrich(ip(BAD_IP))
+    assert caplog.records, "the retry after the throttle is logged"
+    for secret in service.secrets:
+        assert secret not in caplog.text

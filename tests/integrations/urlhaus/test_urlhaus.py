@@ -6,6 +6,7 @@ inside a 200, throttling, outages, the check, and the links."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -325,3 +326,19 @@ def test_the_integration_is_installed_with_green_and_needs_a_key() -> None:
     assert isinstance(made, UrlhausOptions)
     assert made.max_tlp is Tlp.GREEN
     assert made.base_url == "https://urlhaus-api.abuse.ch"
+
+
+async def test_nothing_secret_is_in_a_log(
+    service: UrlhausEmulator,
+    enricher: UrlhausEnricher,
+    bad_credentials_enricher: UrlhausEnricher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    service.throttle(1, seconds=1)
+    await enricher.enrich(url(BAD_URL))
+    with pytest.raises(CredentialsRejected):
+        await bad_credentials_enricher.enrich(url(BAD_URL))
+    assert caplog.records, "the retry after the throttle is logged"
+    for secret in service.secrets:
+        assert secret not in caplog.text
