@@ -147,7 +147,9 @@ class AbuseIpdbClient:
             return None
         if words is None:
             return None
-        return RequestRejected(self.name, f"AbuseIPDB answered with errors: {words}")
+        return RequestRejected(
+            self.name, f"AbuseIPDB answered with errors: {words}", status=response.status_code
+        )
 
 
 async def check(name: str, options: AbuseIpdbOptions) -> list[str]:

@@ -29,6 +29,7 @@ class AbuseIpdbEnricher:
     def __init__(self, name: str, options: AbuseIpdbOptions) -> None:
         self.name = name
         self.options = options
+        """Read by the engine: the marking limit, the time-to-live, the rate, the quota."""
         self.client = AbuseIpdbClient(name, options)
 
     @property

@@ -7,16 +7,19 @@ failure — and `QuotaExceededError` (429) means one of the key's quotas (a minu
 day's, a month's) is spent, without saying which or sending a wait.
 
 So a 429 is read this way: a wait the answer does carry (`Retry-After`) is honoured;
-otherwise, once this client has had the key's `daily_quota` answers since 00:00 UTC
-(when VirusTotal resets daily quotas), the day's quota is spent and the wait runs to the
-next midnight UTC; otherwise it is the minute's quota, and the wait is a minute. A key
-shared with other tools may spend its day elsewhere; then each retry a minute apart
-costs one refused call until midnight.
+otherwise the first refusal is taken for the minute's quota, and the wait is a minute.
+A refusal again when a minute has passed since the first one, with no answer between,
+cannot be the minute's quota: the day's (or the month's) is spent, and the wait runs
+to the next 00:00 UTC, when VirusTotal resets daily quotas. So a key whose day was
+spent elsewhere (another tool, another worker) costs two refused calls, not one a
+minute until midnight. The engine counts the day's lookups against `daily_quota`
+before asking; this reading is for what it cannot count.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,45 +56,39 @@ def virustotal_explain(response: httpx.Response) -> str:
 
 
 class VirusTotalHttp(VendorHttp):
-    """:class:`VendorHttp` that counts the answers of the UTC day and reads a 429 as the
-    module docstring says."""
+    """:class:`VendorHttp` reading a 429 as the module docstring says."""
 
-    daily_quota: int | None = None
-    _day = 0
-    _answered = 0
-
-    @property
-    def answered_today(self) -> int:
-        """Answers VirusTotal gave (and counted) since 00:00 UTC."""
-        return self._answered if self._day == int(time.time() // DAY) else 0
+    clock: Callable[[], float] = time.time
+    """The time now (tests move it)."""
+    _refused_since: float | None = None
+    """When the first of the refusals since the last answer came."""
 
     def judge(
         self, response: httpx.Response, label: str, *, missing_ok: bool
     ) -> tuple[IntegrationError, float | None] | None:
-        status = response.status_code
-        if status != 429:
-            if status < 400 or status == 404:
-                today = int(time.time() // DAY)
-                self._answered = self._answered + 1 if self._day == today else 1
-                self._day = today
+        if response.status_code != 429:
+            if response.status_code < 400 or response.status_code == 404:
+                self._refused_since = None
             return super().judge(response, label, missing_ok=missing_ok)
         words = self.redact(virustotal_explain(response))
         told = standard_wait(response)
         if told is not None:
             return RateLimited(self.name, f"{label}: {words}", retry_after=told), told
-        if self.daily_quota is not None and self.answered_today >= self.daily_quota:
-            midnight = (time.time() // DAY + 1) * DAY
-            wait = midnight - time.time()
+        now = self.clock()
+        if self._refused_since is None:
+            self._refused_since = now
+        if now - self._refused_since < MINUTE:
             return RateLimited(
-                self.name,
-                f"{label}: the key's daily quota of {self.daily_quota} lookups is used up "
-                f"({words}); VirusTotal resets it at "
-                f"{datetime.fromtimestamp(midnight, UTC):%Y-%m-%d %H:%M} UTC",
-                retry_after=wait,
-            ), wait
+                self.name, f"{label}: {words}; waiting out the minute's quota", retry_after=MINUTE
+            ), MINUTE
+        midnight = (now // DAY + 1) * DAY
         return RateLimited(
-            self.name, f"{label}: {words}; waiting out the minute's quota", retry_after=MINUTE
-        ), MINUTE
+            self.name,
+            f"{label}: {words} a minute after the first refusal, so the key's daily quota is "
+            f"used up; VirusTotal resets it at {datetime.fromtimestamp(midnight, UTC):%Y-%m-%d} "
+            "00:00 UTC",
+            retry_after=midnight - now,
+        ), midnight - now
 
 
 class VirusTotalClient:
@@ -105,7 +102,6 @@ class VirusTotalClient:
             headers={"x-apikey": options.api_key.get_secret_value(), "Accept": "application/json"},
             explain=virustotal_explain,
         )
-        self.http.daily_quota = options.daily_quota
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -67,6 +67,7 @@ class VirusTotalEnricher:
     def __init__(self, name: str, options: VirusTotalOptions) -> None:
         self.name = name
         self.options = options
+        """Read by the engine: the marking limit, the time-to-live, the rate, the quota."""
         self.client = VirusTotalClient(name, options)
 
     async def aclose(self) -> None:

@@ -1,8 +1,9 @@
 """The VirusTotal enricher against its emulator over real HTTP: the enricher contract
 (against a VirusTotal that sends `Retry-After`, and again one that sends no wait), then
-VirusTotal's own ways — each observable type and its id, the engine thresholds, no report
-and no analysis, the quotas (a minute's, a day's until 00:00 UTC), errors in a 200, a
-base_url that is not VirusTotal, the check, and no secret in any error or log."""
+VirusTotal's own ways — each observable type and its id, the engine thresholds, no
+report and no analysis, the quotas (a minute's; a day's, until 00:00 UTC, once refused
+again a minute later), errors in a 200, a base_url that is not VirusTotal, the check,
+and no secret in any error or log."""
 
 from __future__ import annotations
 
@@ -314,23 +315,51 @@ async def test_a_429_without_a_wait_is_the_minutes_quota() -> None:
     assert service.lookups == 1
 
 
-async def test_the_days_quota_used_up_is_a_retry_at_midnight_utc() -> None:
-    service = seeded(VirusTotalEmulator(daily_quota=3))
+async def test_a_refusal_again_a_minute_later_is_the_days_quota_until_midnight_utc() -> None:
+    service = seeded(VirusTotalEmulator(daily_quota=2))
     async with service:
-        enricher = VirusTotalEnricher("vt-test", options(service, daily_quota=3))
+        enricher = VirusTotalEnricher("vt-test", options(service))
+        now = [time.time()]
+        enricher.client.http.clock = lambda: now[0]
         try:
-            for _ in range(2):
-                await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+            await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
             await enricher.enrich(observable(ObservableType.HASH, UNSEEN_MD5))
-            with pytest.raises(RateLimited) as limited:
+            with pytest.raises(RateLimited) as first:
+                await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+            now[0] += 30
+            with pytest.raises(RateLimited) as within_the_minute:
+                await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+            now[0] += 31
+            with pytest.raises(RateLimited) as later:
                 await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
         finally:
             await enricher.aclose()
-    midnight = (time.time() // 86400 + 1) * 86400
-    until_midnight = midnight - time.time()
-    assert until_midnight <= limited.value.retry_after <= until_midnight + 2
-    assert "daily quota of 3 lookups is used up" in str(limited.value)
-    assert [call.status for call in service.calls] == [200, 200, 404, 429]
+    assert first.value.retry_after == within_the_minute.value.retry_after == 60
+    until_midnight = (now[0] // 86400 + 1) * 86400 - now[0]
+    assert later.value.retry_after == pytest.approx(until_midnight)
+    assert "so the key's daily quota is used up" in str(later.value)
+    assert [call.status for call in service.calls] == [200, 404, 429, 429, 429]
+
+
+async def test_an_answer_between_two_refusals_starts_the_minute_again(
+    service: VirusTotalEmulator,
+) -> None:
+    service.retry_after = False
+    enricher = VirusTotalEnricher("vt-test", options(service))
+    now = [time.time()]
+    enricher.client.http.clock = lambda: now[0]
+    try:
+        service.throttle(1)
+        with pytest.raises(RateLimited):
+            await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+        now[0] += 61
+        await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+        service.throttle(1)
+        with pytest.raises(RateLimited) as again:
+            await enricher.enrich(observable(ObservableType.DOMAIN, BAD_DOMAIN))
+    finally:
+        await enricher.aclose()
+    assert again.value.retry_after == 60
 
 
 async def test_a_retry_after_is_honoured_in_place(
