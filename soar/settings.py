@@ -21,6 +21,8 @@ from soar.approvals.models import ApprovalSettings
 from soar.cases.activities import PlaybookSettings
 from soar.cases.correlation import CorrelationSettings
 from soar.containment.actuators import ActuatorSettings
+from soar.enrichment.markings import TlpSetting
+from soar.enrichment.models import Tlp
 from soar.enrichment.settings import EnrichmentSettings
 from soar.guardrails.settings import GuardrailSettings
 
@@ -106,11 +108,17 @@ class SourceAuth(BaseModel):
 
 
 class SourceSettings(BaseModel):
-    """One webhook source. `parser` lets a custom source name reuse a built-in parser."""
+    """One webhook source. `parser` lets a custom source name reuse a built-in parser;
+    `tlp` marks everything it sends (an alert's own marking may only restrict it more)."""
 
     parser: str | None = None
     auth: SourceAuth | Literal["none"] | None = None
     field_map: dict[str, str] = Field(default_factory=dict)
+    tlp: TlpSetting | None = Field(
+        default=None,
+        description="The TLP marking of this source's alerts (default: "
+        "enrichment.default_tlp); no provider above it is asked about their observables.",
+    )
 
     def auth_config(self) -> SourceAuth | None:
         if self.auth == "none":
@@ -197,6 +205,10 @@ class Settings(BaseSettings):
     @property
     def temporal_db_path(self) -> Path:
         return self.data_dir / "temporal.sqlite3"
+
+    def source_markings(self) -> dict[str, Tlp | None]:
+        """Each configured source's TLP marking (`[sources.<name>] tlp`)."""
+        return {name: source.tlp for name, source in self.sources.items()}
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'soar.sqlite3')}"

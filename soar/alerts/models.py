@@ -98,6 +98,12 @@ class Alert(BaseModel):
     time: datetime
     link: str | None = None
     observables: list[Observable] = Field(default_factory=list)
+    marking: str | None = Field(
+        default=None,
+        description="The sender's own TLP marking of the alert (clear, green, amber, "
+        "amber+strict, red), when it sends one; enrichment sends nothing above a "
+        "provider's limit.",
+    )
     raw: Any = None
 
     @property
@@ -156,6 +162,7 @@ def make_alert(
     status: AlertStatus = AlertStatus.FIRING,
     link: str | None = None,
     observables: list[Observable] | None = None,
+    marking: str | None = None,
     raw: Any = None,
 ) -> Alert:
     """Build an alert, deriving its dedup key (the sender's own id, else a content hash).
@@ -190,6 +197,7 @@ def make_alert(
         time=time or datetime.now(UTC),
         link=link,
         observables=observables,
+        marking=marking,
         raw=raw,
     )
 

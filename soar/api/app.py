@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from soar import __version__
-from soar.api import actions, alerts, approvals, cases, health, webhooks
+from soar.api import actions, alerts, approvals, cases, enrichment, health, webhooks
 from soar.api.deps import Services
 from soar.api.errors import error_response
 from soar.errors import (
@@ -66,5 +66,6 @@ def create_app(svc: Services) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(approvals.router)
     app.include_router(actions.router)
+    app.include_router(enrichment.router)
     app.include_router(health.router)
     return app

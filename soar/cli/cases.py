@@ -20,6 +20,7 @@ from rich.text import Text
 from soar.alerts.models import Severity
 from soar.cases.models import CaseState, Resolution
 from soar.cli.operator_client import ApiError, OperatorClient
+from soar.enrichment.models import Verdict
 from soar.settings import load_settings
 
 app = typer.Typer(help="List and show cases.", no_args_is_help=True)
@@ -32,6 +33,21 @@ def cell(value: object) -> Text:
     if value is None or value == "":
         return Text("-", style="dim")
     return Text(str(value))
+
+
+VERDICT_STYLE = {
+    Verdict.MALICIOUS: "bold red",
+    Verdict.SUSPICIOUS: "yellow",
+    Verdict.BENIGN: "green",
+    Verdict.UNKNOWN: "dim",
+}
+
+
+def verdict_text(verdict: Verdict | None) -> Text:
+    """A verdict, coloured by how alarming it is."""
+    if verdict is None:
+        return cell(None)
+    return Text(verdict.value, style=VERDICT_STYLE[verdict])
 
 
 def when(value: str | None) -> Text:
@@ -143,6 +159,30 @@ def _observables(case: dict[str, Any]) -> Table:
     return table
 
 
+def _enrichment(case: dict[str, Any]) -> Table:
+    """Each observable's combined verdict across sources, and the sources that were
+    skipped or failed."""
+    table = Table(
+        "observable", "verdict", "score", "according to", "why", "not asked", title="Enrichment"
+    )
+    for verdict in case["enrichment"]:
+        observable = verdict["observable"]
+        missing = [
+            f"{source['provider']}: {source['status']} ({source.get('reason') or '?'})"
+            for source in verdict.get("sources", [])
+            if source["status"] != "answered"
+        ]
+        table.add_row(
+            cell(f"{observable['type']} {observable['value']}"),
+            verdict_text(Verdict(verdict["verdict"])),
+            cell(verdict["score"]),
+            cell(", ".join(verdict.get("by", []))),
+            cell("\n".join(verdict.get("reasons", [])[:4])),
+            cell("\n".join(missing)),
+        )
+    return table
+
+
 def _timeline(case: dict[str, Any]) -> Table:
     table = Table("time", "kind", "actor", "summary", "reason", title="Timeline")
     for event in case["timeline"]:
@@ -211,20 +251,22 @@ def _actions(case: dict[str, Any]) -> Table:
 
 @app.command("show")
 def show(case_id: str, url: ApiUrl = None) -> None:
-    """A case: its header, alerts, observables, timeline, approvals and actions."""
+    """A case: its header, alerts, observables, their enrichment, timeline, approvals
+    and actions."""
     case = fetch(f"/api/cases/{path_part(case_id)}", url)
     console = Console()
     console.print(_header(case))
     sections = [
         ("alerts", _alerts),
         ("observables", _observables),
+        ("enrichment", _enrichment),
         ("timeline", _timeline),
         ("approvals", _approvals),
         ("actions", _actions),
     ]
     for key, render in sections:
         console.print()
-        if case[key]:
+        if case.get(key):
             console.print(render(case))
         else:
             console.print(Text(f"No {key}.", style="dim"))

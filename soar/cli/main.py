@@ -21,6 +21,7 @@ from soar.cli import (
     cases,
     contain,
     doctor,
+    enrich,
     integrations,
     playbooks,
     sources,
@@ -57,6 +58,7 @@ app.command("approve")(approvals.approve)
 app.command("deny")(approvals.deny)
 app.command("sources")(sources.show_sources)
 app.command("doctor")(doctor.doctor)
+app.command("enrich")(enrich.enrich)
 
 console = Console()
 

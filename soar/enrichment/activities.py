@@ -1,14 +1,17 @@
-"""The triage activity: run the configured enrichers on an alert's observables, then score.
+"""The triage activity: look an alert's observables up through the guarded engine, then score.
 
-Enrichers run concurrently, each call bounded by the registry's timeout and the number
-in flight by its concurrency limit. A provider that fails or times out costs its own
-answer only: the failure becomes a reason on the triage, and the triage completes —
-an alert is never left untriaged because a vendor was down.
+Every lookup goes through the registry's :class:`~soar.enrichment.engine.EnrichmentEngine`:
+nothing internal or marked above a provider's limit leaves, answers come from the cache
+when they can, identical lookups in flight are one, rates and quotas are kept. Sources
+run concurrently, each call bounded by the timeout and the number in flight by the
+limits. A source that fails, times out or is skipped costs its own answer only: a
+failure becomes a reason on the triage, a skip a line of the observable's combined
+verdict, and the triage completes — an alert is never left untriaged because a vendor
+was down.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,70 +20,56 @@ from temporalio import activity
 
 from soar.alerts.models import Alert, Observable
 from soar.enrichment.inventory import Inventory
-from soar.enrichment.models import Enrichment, Triage
-from soar.enrichment.providers import Enricher, EnricherRegistry
+from soar.enrichment.markings import Markings
+from soar.enrichment.models import Enrichment, ObservableVerdict, Tlp, Triage
+from soar.enrichment.providers import EnricherRegistry
 from soar.enrichment.scoring import triage
-
-MAX_ERROR_CHARS = 200
 
 
 @dataclass
 class EnrichmentRun:
-    """What the enrichers answered, and a readable line for each one that failed."""
+    """What the sources answered, a readable line for each one that failed, and each
+    observable's combined verdict."""
 
     enrichments: list[Enrichment] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    verdicts: list[ObservableVerdict] = field(default_factory=list)
 
 
 async def run_enrichers(
-    registry: EnricherRegistry, observables: Sequence[Observable]
+    registry: EnricherRegistry,
+    observables: Sequence[Observable],
+    *,
+    tlp: Tlp | None = None,
+    fresh: bool = False,
 ) -> EnrichmentRun:
-    """Every supporting enricher on every observable, concurrently; never raises for a
-    provider's failure. Answers keep the order of observables, then of enrichers."""
-    limit = asyncio.Semaphore(registry.max_concurrency)
-    calls = [(e, o) for o in observables for e in registry.for_observable(o)]
-    outcomes = await asyncio.gather(
-        *(
-            _call(enricher, observable, limit, registry.timeout_seconds)
-            for enricher, observable in calls
-        )
-    )
+    """Every supporting source on every observable, through the registry's engine;
+    never raises for a source's failure. Answers keep the order of observables, then of
+    sources. `tlp` is the observables' marking (default: `enrichment.default_tlp`)."""
     run = EnrichmentRun()
-    for outcome in outcomes:
-        if isinstance(outcome, Enrichment):
-            run.enrichments.append(outcome)
-        elif isinstance(outcome, str):
-            run.failures.append(outcome)
+    for report in await registry.engine.run(observables, tlp=tlp, fresh=fresh):
+        run.enrichments.extend(report.enrichments)
+        run.failures.extend(report.failures)
+        if report.verdict is not None:
+            run.verdicts.append(report.verdict)
     return run
 
 
-async def _call(
-    enricher: Enricher, observable: Observable, limit: asyncio.Semaphore, seconds: float
-) -> Enrichment | str | None:
-    """The enricher's answer (`None`: nothing to say), or a line saying why it has none."""
-    async with limit:
-        try:
-            async with asyncio.timeout(seconds):
-                return await enricher.enrich(observable)
-        except TimeoutError:
-            return f"enricher {enricher.name} timed out on {observable.value} after {seconds:g} s"
-        except Exception as error:
-            message = str(error)[:MAX_ERROR_CHARS]
-            activity.logger.warning(
-                "enricher %s failed on %s", enricher.name, observable.value, exc_info=True
-            )
-            return (
-                f"enricher {enricher.name} failed on {observable.value}: "
-                f"{type(error).__name__}: {message}"
-            )
-
-
 class TriageActivities:
-    """Triage with the given inventory and enrichers; register `triage_alert` on a worker."""
+    """Triage with the given inventory and enrichers; register `triage_alert` on a worker.
+    `markings` gives each alert's TLP (default: every alert at the registry's
+    `default_tlp`)."""
 
-    def __init__(self, inventory: Inventory, registry: EnricherRegistry) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        registry: EnricherRegistry,
+        *,
+        markings: Markings | None = None,
+    ) -> None:
         self.inventory = inventory
         self.registry = registry
+        self.markings = markings or Markings(default=registry.settings.default_tlp)
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for a worker."""
@@ -89,6 +78,6 @@ class TriageActivities:
     @activity.defn(name="triage_alert")
     async def triage_alert(self, alert: Alert) -> Triage:
         """Enrich the alert's observables and score it; provider failures become reasons."""
-        run = await run_enrichers(self.registry, alert.observables)
-        result = triage(alert, run.enrichments, self.inventory)
+        run = await run_enrichers(self.registry, alert.observables, tlp=self.markings.of(alert))
+        result = triage(alert, run.enrichments, self.inventory, verdicts=run.verdicts)
         return result.model_copy(update={"reasons": [*result.reasons, *run.failures]})

@@ -7,6 +7,12 @@ enrichers from configuration through an :data:`EnricherFactory` registered under
 type name; :func:`build_enricher_registry` turns the `enrichment` settings into the
 enrichers to run. The internal :class:`AddressEnricher` needs no vendor and runs unless
 it is switched off.
+
+Every lookup goes through the registry's :class:`~soar.enrichment.engine.EnrichmentEngine`
+(what may leave, markings, cache, limits, quotas). An enricher built from
+:class:`~integrations.core.enrichment.EnricherOptions` exposes them as `options`, which
+is where the engine reads its `max_tlp`, time-to-live, rate and quota; one that reaches
+nothing outside the product says so with `local = True`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from soar.alerts.models import Observable, ObservableType
 from soar.enrichment.addresses import classify, describe
+from soar.enrichment.engine import EnrichmentEngine
 from soar.enrichment.models import AddressClass, Enrichment, Verdict
 from soar.enrichment.settings import EnrichmentSettings
 from soar.integrations.registry import Factory, Registry, build_members
@@ -52,6 +59,7 @@ class AddressEnricher:
     """
 
     name = "address"
+    local = True
 
     def supports(self, observable: Observable) -> bool:
         return observable.type is ObservableType.IP
@@ -74,7 +82,9 @@ class AddressEnricher:
 
 
 class EnricherRegistry(Registry[Enricher]):
-    """The enrichers to run, in configuration order, with their time and concurrency limits."""
+    """The enrichers to run, in configuration order, and the engine every lookup of them
+    goes through. `settings` are the `[enrichment]` limits and what never leaves; the
+    two keywords are shorthands for its `timeout_seconds` and `max_concurrency`."""
 
     def __init__(
         self,
@@ -82,10 +92,21 @@ class EnricherRegistry(Registry[Enricher]):
         *,
         timeout_seconds: float = 10.0,
         max_concurrency: int = 8,
+        settings: EnrichmentSettings | None = None,
     ) -> None:
         super().__init__(enrichers)
-        self.timeout_seconds = timeout_seconds
-        self.max_concurrency = max_concurrency
+        self.settings = settings or EnrichmentSettings(
+            timeout_seconds=timeout_seconds, max_concurrency=max_concurrency
+        )
+        self.engine = EnrichmentEngine(self.members, self.settings)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.settings.timeout_seconds
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.settings.max_concurrency
 
     def for_observable(self, observable: Observable) -> list[Enricher]:
         """The enrichers that support this observable."""
@@ -98,8 +119,4 @@ def build_enricher_registry(
     """The registry for the settings. A provider whose type no factory makes is an error."""
     enrichers: list[Enricher] = [AddressEnricher()] if settings.address_classifier else []
     enrichers += build_members("enrichment.providers", settings.providers, factories or {})
-    return EnricherRegistry(
-        enrichers,
-        timeout_seconds=settings.timeout_seconds,
-        max_concurrency=settings.max_concurrency,
-    )
+    return EnricherRegistry(enrichers, settings=settings)

@@ -8,17 +8,20 @@ that every point can be explained:
 evidence                                               points
 =====================================================  ======
 severity informational / low / medium / high / crit.  5 / 20 / 40 / 55 / 70 (start)
-a provider says malicious (counted once)               +25
-else a provider says suspicious (counted once)         +10
-else a provider says benign                            -15
+an observable's combined verdict is malicious (once)   +25
+else one's combined verdict is suspicious (once)       +10
+else one's combined verdict is benign                  -15
 the most critical host involved is critical / high     +15 / +8
 a VIP user is involved                                 +10
 the alert's source addresses are all non-public        -15
 =====================================================  ======
 
-The result is clamped to 0-100. The verdict is `malicious` when a provider says so or
-the score reaches 75; `suspicious` when a provider says so or the score reaches 50;
-`benign` only when a provider says so and nothing above applies; otherwise `unknown`.
+An observable's combined verdict weighs every source that answered about it
+(:mod:`soar.enrichment.combine`: two sources saying malicious outweigh one saying
+benign; one against one is only suspicious). The result is clamped to 0-100. The
+verdict is `malicious` when an observable's combined verdict is or the score reaches
+75; `suspicious` when one's is or the score reaches 50; `benign` only when one's is and
+nothing above applies; otherwise `unknown`.
 A source address is an IP observable in the `source` or `actor` role — or every IP
 observable, when the alert names none in those roles. An alert whose sources are all
 private or documentation addresses has no outside attacker a playbook could block.
@@ -31,6 +34,7 @@ from typing import TypeVar
 
 from soar.alerts.models import Alert, ObservableRole, ObservableType, Severity
 from soar.enrichment.addresses import classify, describe
+from soar.enrichment.combine import combine, result_of
 from soar.enrichment.inventory import Inventory
 from soar.enrichment.models import (
     AddressClass,
@@ -38,6 +42,7 @@ from soar.enrichment.models import (
     Criticality,
     Enrichment,
     IdentityContext,
+    ObservableVerdict,
     Triage,
     Verdict,
 )
@@ -83,12 +88,20 @@ class _Tally:
                 self.reasons.append(reason)
 
 
-def triage(alert: Alert, enrichments: Sequence[Enrichment], inventory: Inventory) -> Triage:
-    """Score an alert. Pure: the same inputs always give the same triage."""
+def triage(
+    alert: Alert,
+    enrichments: Sequence[Enrichment],
+    inventory: Inventory,
+    verdicts: Sequence[ObservableVerdict] | None = None,
+) -> Triage:
+    """Score an alert. Pure: the same inputs always give the same triage. `verdicts` are
+    the observables' combined verdicts (the engine's, with the sources skipped and
+    failed); without them they are combined from `enrichments`."""
     tally = _Tally()
     severity = alert.severity.level
     tally.add(SEVERITY_POINTS[severity], f"alert severity is {severity.value}")
-    _weigh_enrichments(tally, enrichments)
+    verdicts = list(verdicts) if verdicts is not None else combined(enrichments)
+    _weigh_enrichments(tally, enrichments, verdicts)
     assets = _assets(alert, inventory)
     _weigh_assets(tally, assets)
     identities = _identities(alert, inventory)
@@ -98,16 +111,34 @@ def triage(alert: Alert, enrichments: Sequence[Enrichment], inventory: Inventory
     return Triage(
         alert_id=alert.id,
         score=score,
-        verdict=_verdict(score, enrichments),
+        verdict=_verdict(score, verdicts),
         reasons=tally.reasons,
         enrichments=list(enrichments),
         assets=assets,
         identities=identities,
         address_classes=address_classes,
+        observables=verdicts,
     )
 
 
-def _weigh_enrichments(tally: _Tally, enrichments: Sequence[Enrichment]) -> None:
+def combined(enrichments: Sequence[Enrichment]) -> list[ObservableVerdict]:
+    """Each observable's combined verdict from the answers about it, in the order the
+    observables first appear."""
+    by_observable: dict[tuple[ObservableType, str], list[Enrichment]] = {}
+    for enrichment in enrichments:
+        key = (enrichment.observable.type, enrichment.observable.value)
+        by_observable.setdefault(key, []).append(enrichment)
+    return [
+        combine(answers[0].observable, [result_of(answer) for answer in answers])
+        for answers in by_observable.values()
+        if any(answer.verdict is not Verdict.UNKNOWN for answer in answers)
+    ]
+
+
+def _weigh_enrichments(
+    tally: _Tally, enrichments: Sequence[Enrichment], verdicts: Sequence[ObservableVerdict]
+) -> None:
+    tally.note(*(v.line() for v in verdicts if v.verdict is not Verdict.UNKNOWN or v.by))
     for enrichment in enrichments:
         opinion = []
         if enrichment.verdict is not Verdict.UNKNOWN:
@@ -116,9 +147,9 @@ def _weigh_enrichments(tally: _Tally, enrichments: Sequence[Enrichment]) -> None
                 f"{enrichment.verdict.value} ({enrichment.score}/100)"
             )
         tally.note(*opinion, *enrichment.reasons)
-    verdicts = {enrichment.verdict for enrichment in enrichments}
+    found = {verdict.verdict for verdict in verdicts}
     for verdict, points in VERDICT_POINTS.items():
-        if verdict in verdicts:
+        if verdict in found:
             tally.add(points)
             return
 
@@ -179,8 +210,8 @@ def _weigh_addresses(tally: _Tally, alert: Alert) -> dict[str, AddressClass]:
     return classes
 
 
-def _verdict(score: int, enrichments: Sequence[Enrichment]) -> Verdict:
-    verdicts = {enrichment.verdict for enrichment in enrichments}
+def _verdict(score: int, combined_verdicts: Sequence[ObservableVerdict]) -> Verdict:
+    verdicts = {verdict.verdict for verdict in combined_verdicts}
     if Verdict.MALICIOUS in verdicts or score >= MALICIOUS_AT:
         return Verdict.MALICIOUS
     if Verdict.SUSPICIOUS in verdicts or score >= SUSPICIOUS_AT:

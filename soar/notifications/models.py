@@ -95,9 +95,24 @@ class CaseContext(BaseModel):
 
 
 def _strongest_verdicts(triage: Triage | None) -> list[ProviderVerdict]:
-    """The providers' verdicts that say something, most malicious first."""
+    """One line per observable that a source judged — its combined verdict, the sources
+    that decided it, and why — most alarming first; for a triage made before verdicts
+    were combined, the providers' verdicts that say something."""
     if triage is None:
         return []
+    judged = [v for v in triage.observables if v.by]
+    if judged:
+        judged.sort(key=lambda v: (v.verdict is not Verdict.UNKNOWN, v.score), reverse=True)
+        return [
+            ProviderVerdict(
+                provider=", ".join(v.by),
+                value=v.observable.value,
+                verdict=v.verdict,
+                score=v.score,
+                reason="; ".join(v.reasons[:2]) or None,
+            )
+            for v in judged[:MAX_VERDICTS]
+        ]
     telling = [e for e in triage.enrichments if e.verdict is not Verdict.UNKNOWN or e.reasons]
     telling.sort(key=lambda e: e.score, reverse=True)
     return [ProviderVerdict.of(e) for e in telling[:MAX_VERDICTS]]

@@ -14,7 +14,9 @@ from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import ActuatorRegistry
 from soar.containment.lookup import ActionLookup
 from soar.enrichment.activities import TriageActivities
+from soar.enrichment.cache import StoreBook
 from soar.enrichment.inventory import Inventory, load_inventory
+from soar.enrichment.markings import Markings
 from soar.notifications.activities import NotificationActivities, NotificationChannel
 from soar.runtime.integrations import actuators_of, enrichers_of
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
@@ -75,6 +77,10 @@ def product_activities(
     `actuators` replaces the ones `[actuators]` configures (tests, embedding)."""
     inventory = load_inventory(settings.inventory_file) if settings.inventory_file else Inventory()
     enrichers = enrichers_of(settings)
+    enrichers.engine.use(
+        book=StoreBook(store, memory_entries=settings.enrichment.cache_entries),
+        inventory=inventory,
+    )
 
     containment = ContainmentActivities(
         actuators or actuators_of(settings),
@@ -90,7 +96,11 @@ def product_activities(
             containment,
             PlaybookActivities.from_settings(settings, playbooks, enrichers=enrichers),
         ),
-        *TriageActivities(inventory, enrichers).all(),
+        *TriageActivities(
+            inventory,
+            enrichers,
+            markings=Markings(settings.source_markings(), settings.enrichment.default_tlp),
+        ).all(),
         *CorrelationActivities(
             settings.correlation,
             settings.temporal.task_queue,

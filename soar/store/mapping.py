@@ -35,7 +35,7 @@ from soar.containment.models import (
     ContainmentVerb,
     TargetType,
 )
-from soar.enrichment.models import TriageSummary, Verdict
+from soar.enrichment.models import ObservableVerdict, TriageSummary, Verdict
 from soar.store.schema import (
     AlertObservableRow,
     AlertRow,
@@ -44,9 +44,10 @@ from soar.store.schema import (
     CaseRow,
     ContainmentActionRow,
     DecisionRow,
+    EnrichmentAnswerRow,
     TimelineEventRow,
 )
-from soar.store.views import AlertSummary, CaseSummary
+from soar.store.views import AlertSummary, CaseSummary, StoredAnswer
 
 Row = dict[str, Any]
 
@@ -121,7 +122,24 @@ def triage_params(alert_id: str, triage: TriageSummary) -> Row:
         "score": triage.score,
         "verdict": triage.verdict.value,
         "reasons": list(triage.reasons),
+        "observables": [verdict.model_dump(mode="json") for verdict in triage.observables],
     }
+
+
+VERDICT_ORDER = {Verdict.MALICIOUS: 0, Verdict.SUSPICIOUS: 1, Verdict.BENIGN: 2, Verdict.UNKNOWN: 3}
+
+
+def case_enrichment(rows: Sequence[AlertRow]) -> list[ObservableVerdict]:
+    """The combined verdict of each observable, from the newest alert (`rows` come newest
+    first) that recorded one, most alarming first."""
+    latest: dict[tuple[str, str], ObservableVerdict] = {}
+    for row in rows:
+        for stored in row.triage_observables or []:
+            verdict = ObservableVerdict.model_validate(stored)
+            latest.setdefault((verdict.observable.type.value, verdict.observable.value), verdict)
+    return sorted(
+        latest.values(), key=lambda v: (VERDICT_ORDER[v.verdict], -v.score, v.observable.value)
+    )
 
 
 def alert_summary(row: AlertRow) -> AlertSummary:
@@ -330,5 +348,33 @@ def action_from_row(row: ContainmentActionRow) -> ContainmentAction:
         created_at=row.created_at,
         applied_at=row.applied_at,
         reverted_at=row.reverted_at,
+        expires_at=row.expires_at,
+    )
+
+
+def answer_row(answer: StoredAnswer) -> Row:
+    return {
+        "provider": answer.provider,
+        "digest": answer.digest,
+        "type": answer.type,
+        "value": answer.value,
+        "fingerprint": answer.fingerprint,
+        "verdict": answer.verdict,
+        "answer": answer.answer,
+        "fetched_at": answer.fetched_at,
+        "expires_at": answer.expires_at,
+    }
+
+
+def answer_from_row(row: EnrichmentAnswerRow) -> StoredAnswer:
+    return StoredAnswer(
+        provider=row.provider,
+        digest=row.digest,
+        type=row.type,
+        value=row.value,
+        fingerprint=row.fingerprint,
+        verdict=row.verdict,
+        answer=row.answer,
+        fetched_at=row.fetched_at,
         expires_at=row.expires_at,
     )

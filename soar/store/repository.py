@@ -35,10 +35,12 @@ from soar.store.schema import (
     ContainmentActionRow,
     ContainmentSlotRow,
     DecisionRow,
+    EnrichmentAnswerRow,
+    EnrichmentQuotaRow,
     TimelineEventRow,
 )
 from soar.store.upsert import Excluded, insert_missing, upsert
-from soar.store.views import CaseDetail, CaseSummary
+from soar.store.views import CaseDetail, CaseSummary, StoredAnswer
 
 # Declarative classes type `__table__` as a FromClause; each is a Table at run time.
 ALERTS = cast(Table, AlertRow.__table__)
@@ -50,6 +52,8 @@ APPROVALS = cast(Table, ApprovalRow.__table__)
 DECISIONS = cast(Table, DecisionRow.__table__)
 ACTIONS = cast(Table, ContainmentActionRow.__table__)
 SLOTS = cast(Table, ContainmentSlotRow.__table__)
+ANSWERS = cast(Table, EnrichmentAnswerRow.__table__)
+QUOTAS = cast(Table, EnrichmentQuotaRow.__table__)
 
 CONTAINMENT_SLOTS_LOCK_KEY = 0x50A125107
 """PostgreSQL advisory lock held while a containment slot is reserved, so concurrent
@@ -177,6 +181,7 @@ class Repository:
                             triage_score=bindparam("score"),
                             triage_verdict=bindparam("verdict"),
                             triage_reasons=bindparam("reasons"),
+                            triage_observables=bindparam("observables"),
                         ),
                         [mapping.triage_params(alert_id, t) for alert_id, t in triages.items()],
                     )
@@ -241,7 +246,49 @@ class Repository:
         async with self._writing() as session:
             await session.execute(delete(SLOTS).where(SLOTS.c.action_id == action_id))
 
+    async def save_enrichment_answer(self, answer: StoredAnswer) -> None:
+        """Cache a provider's answer, replacing the one it gave before."""
+        async with self._writing() as session:
+            await upsert(session, ANSWERS, [mapping.answer_row(answer)])
+
+    async def take_enrichment_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
+        """Count one lookup against `provider`'s quota of `limit` on `day`, unless it is
+        used up. Returns whether it was granted and how many are used now. The count
+        is one conditional UPDATE, so concurrent workers never both take the last one."""
+        async with self._writing() as session:
+            await insert_missing(session, QUOTAS, [{"provider": provider, "day": day, "used": 0}])
+            taken = await session.execute(
+                update(QUOTAS)
+                .where(QUOTAS.c.provider == provider, QUOTAS.c.day == day, QUOTAS.c.used < limit)
+                .values(used=QUOTAS.c.used + 1)
+            )
+            used = await session.scalar(
+                select(QUOTAS.c.used).where(QUOTAS.c.provider == provider, QUOTAS.c.day == day)
+            )
+        return bool(cast(CursorResult[Any], taken).rowcount), int(used or 0)
+
+    async def forget_enrichment(self, *, expired_before: datetime, days_before: str) -> None:
+        """Drop cached answers that expired before `expired_before` and quota counts of
+        days before `days_before` (`YYYY-MM-DD`): nothing reads them any more."""
+        async with self._writing() as session:
+            await session.execute(delete(ANSWERS).where(ANSWERS.c.expires_at < expired_before))
+            await session.execute(delete(QUOTAS).where(QUOTAS.c.day < days_before))
+
     # Reads
+
+    async def get_enrichment_answer(self, provider: str, digest: str) -> StoredAnswer | None:
+        """`provider`'s cached answer about the observable with this digest, expired or not."""
+        async with self._sessions() as session:
+            row = await session.get(EnrichmentAnswerRow, (provider, digest))
+        return mapping.answer_from_row(row) if row is not None else None
+
+    async def enrichment_quota_used(self, provider: str, day: str) -> int:
+        """Lookups counted against `provider`'s quota on `day`."""
+        async with self._sessions() as session:
+            used = await session.scalar(
+                select(QUOTAS.c.used).where(QUOTAS.c.provider == provider, QUOTAS.c.day == day)
+            )
+        return int(used or 0)
 
     async def get_alert(self, alert_id: str) -> Alert | None:
         """The alert as recorded, observables and raw payload included."""
@@ -327,7 +374,8 @@ class Repository:
                 .where(ContainmentActionRow.case_id == case_id)
                 .order_by(ContainmentActionRow.created_at, ContainmentActionRow.id)
             )
-            alert_summaries = [mapping.alert_summary(alert) for alert in alerts]
+            alert_rows = alerts.all()
+            alert_summaries = [mapping.alert_summary(alert) for alert in alert_rows]
             return CaseDetail(
                 **mapping.case_fields(row, observables.all()),
                 alert_ids=[alert.id for alert in alert_summaries],
@@ -335,6 +383,7 @@ class Repository:
                 timeline=[mapping.timeline_from_row(event) for event in timeline],
                 approvals=approvals,
                 actions=[mapping.action_from_row(action) for action in actions],
+                enrichment=mapping.case_enrichment(alert_rows),
             )
 
     async def get_approval(self, approval_id: str) -> ApprovalRequest | None:

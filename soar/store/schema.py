@@ -58,6 +58,7 @@ class AlertRow(Base):
     triage_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     triage_verdict: Mapped[str | None] = mapped_column(String, nullable=True)
     triage_reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    triage_observables: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -200,6 +201,40 @@ class ContainmentSlotRow(Base):
 
     action_id: Mapped[str] = mapped_column(String, primary_key=True)
     reserved_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EnrichmentAnswerRow(Base):
+    """One provider's cached answer about one observable, shared by every worker.
+
+    `digest` is SHA-256 of `type:value` (the canonical value, see
+    :mod:`soar.enrichment.observables`). `fingerprint` is a hash of the provider's
+    endpoint and credentials when it answered — never the secret itself — so an answer
+    is not served once they change. `answer` is the Enrichment with the vendor's raw
+    answer in `data.raw`; NULL when the provider knew nothing.
+    """
+
+    __tablename__ = "enrichment_answers"
+
+    provider: Mapped[str] = mapped_column(String, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String)
+    value: Mapped[str] = mapped_column(SafeText)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EnrichmentQuotaRow(Base):
+    """Lookups a provider was sent on one UTC day (`YYYY-MM-DD`), counted across workers
+    against its `daily_quota`."""
+
+    __tablename__ = "enrichment_quotas"
+
+    provider: Mapped[str] = mapped_column(String, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)
 
 
 OWNED_ELSEWHERE = frozenset({"slack_messages"})

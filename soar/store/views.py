@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from soar.alerts.models import AlertStatus, Severity
 from soar.approvals.models import ApprovalRequest
 from soar.cases.models import Case, CaseState, Resolution, TimelineEvent, UtcDatetime
 from soar.containment.models import ContainmentAction
-from soar.enrichment.models import TriageSummary
+from soar.enrichment.models import ObservableVerdict, TriageSummary
 
 
 class AlertSummary(BaseModel):
@@ -54,3 +58,24 @@ class CaseDetail(Case):
     timeline: list[TimelineEvent] = Field(default_factory=list)
     approvals: list[ApprovalRequest] = Field(default_factory=list)
     actions: list[ContainmentAction] = Field(default_factory=list)
+    enrichment: list[ObservableVerdict] = Field(
+        default_factory=list,
+        description="Each observable's combined verdict across sources, as the most "
+        "recent alert that looked it up recorded it, most alarming first.",
+    )
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A provider's cached answer about one observable (the `enrichment_answers` row);
+    `answer` is the Enrichment as JSON, None when the provider knew nothing."""
+
+    provider: str
+    digest: str
+    type: str
+    value: str
+    fingerprint: str
+    verdict: str
+    answer: dict[str, Any] | None
+    fetched_at: datetime
+    expires_at: datetime

@@ -30,6 +30,8 @@ TABLES = {
     "approval_decisions",
     "containment_actions",
     "containment_slots",
+    "enrichment_answers",
+    "enrichment_quotas",
     "slack_messages",
 }
 

@@ -20,6 +20,7 @@ from soar.cases.activities import (
     PlaybookSettings,
 )
 from soar.enrichment.activities import run_enrichers
+from soar.enrichment.markings import Markings
 from soar.enrichment.providers import EnricherRegistry, build_enricher_registry
 from soar.settings import Settings
 from workflows.sdk.models import (
@@ -43,11 +44,13 @@ class PlaybookActivities:
         approvals: ApprovalSettings,
         enrichers: EnricherRegistry,
         configured: Mapping[str, PlaybookSettings] | None = None,
+        markings: Markings | None = None,
     ) -> None:
         self.playbooks = tuple(playbooks)
         self.approvals = approvals
         self.enrichers = enrichers
         self.configured = dict(configured or {})
+        self.markings = markings or Markings(default=enrichers.settings.default_tlp)
 
     @classmethod
     def from_settings(
@@ -65,6 +68,7 @@ class PlaybookActivities:
             approvals=settings.approvals,
             enrichers=enrichers or build_enricher_registry(settings.enrichment),
             configured=settings.playbooks,
+            markings=Markings(settings.source_markings(), settings.enrichment.default_tlp),
         )
 
     def all(self) -> list[Callable[..., Any]]:
@@ -95,5 +99,6 @@ class PlaybookActivities:
     @activity.defn(name=ENRICH_OBSERVABLES)
     async def enrich_observables(self, request: EnrichRequest) -> EnrichResult:
         """Run the enrichers on the observables; a provider's failure is a line, not an error."""
-        run = await run_enrichers(self.enrichers, request.observables)
+        marking = self.markings.of_origin(request.source, request.marking)
+        run = await run_enrichers(self.enrichers, request.observables, tlp=marking)
         return EnrichResult(enrichments=run.enrichments, failures=run.failures)

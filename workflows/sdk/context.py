@@ -99,7 +99,7 @@ class PlaybookContext(Generic[OptionsT]):
         chosen = list(self.alert.observables if observables is None else observables)
         result: EnrichResult = await workflow.execute_activity(
             ENRICH_OBSERVABLES,
-            EnrichRequest(observables=chosen),
+            EnrichRequest(observables=chosen, source=self.alert.source, marking=self.alert.marking),
             result_type=EnrichResult,
             start_to_close_timeout=ENRICH_TIMEOUT,
             retry_policy=LOOKUP_RETRY,

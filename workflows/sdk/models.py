@@ -105,9 +105,12 @@ class ApprovalOutcome(BaseModel):
 
 
 class EnrichRequest(BaseModel):
-    """Input of the `playbooks.enrich` activity."""
+    """Input of the `playbooks.enrich` activity: the observables, and the source and own
+    marking of the alert they come from, which say how far they may be sent."""
 
     observables: list[Observable] = Field(default_factory=list)
+    source: str | None = None
+    marking: str | None = None
 
 
 class EnrichResult(BaseModel):

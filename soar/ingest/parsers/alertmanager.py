@@ -6,7 +6,8 @@ serves both (see :mod:`soar.ingest.parsers.grafana`).
 Per alert: title from `annotations.summary`, else `labels.alertname` (also the rule);
 severity from `labels.severity`; `status` firing|resolved (a resolved alert is an
 update of the firing one: same dedup key, `fingerprint:startsAt`); observables from
-labels by name (`src_ip`, `instance`, `user`, ...) and from the summary/description.
+labels by name (`src_ip`, `instance`, `user`, ...) and from the summary/description;
+a `tlp` label or annotation is the alert's TLP marking.
 Group-level context (receiver, group labels, ...) is kept in `raw["_group"]`.
 """
 
@@ -24,6 +25,7 @@ from soar.ingest.parsers.fields import (
     batch,
     description_text,
     json_safe,
+    marking,
     native_key,
     parse_time,
     require_dict,
@@ -95,6 +97,7 @@ def _alert(
         status=AlertStatus.RESOLVED if status.lower() == "resolved" else AlertStatus.FIRING,
         time=parse_time(starts_at),
         link=links[0][1] if links else None,
+        marking=marking(labels.get("tlp"), annotations.get("tlp")),
         observables=collect_observables(
             keyed_observables(labels),
             text_observables(annotations.get("summary"), description),

@@ -19,6 +19,7 @@ from typing import Any
 
 from soar.alerts.models import Severity, SeverityInfo
 from soar.alerts.observables import valid_unicode
+from soar.enrichment.markings import most_restricted, parse_tlp
 from soar.ingest.parsers.base import Item, ParseError
 
 TITLE_MAX = 500
@@ -265,6 +266,15 @@ def native_key(*parts: Any) -> str | None:
         return None
     key = ":".join(t for t in texts if t)
     return key if len(key) <= KEY_MAX else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def marking(*values: Any) -> str | None:
+    """The most restricted TLP marking the values name — a `tlp`/`marking` field's
+    `"TLP:AMBER"`, or a list of tags of which `tlp:red` is one — as its TLP 2.0 word
+    (`amber+strict`), or None when none names one."""
+    found = [parse_tlp(item) for value in values for item in scalars(value)]
+    tlp = most_restricted(found)
+    return tlp.value if tlp is not None else None
 
 
 def json_safe(value: Any) -> Any:

@@ -3,8 +3,10 @@
 For tools without a parser of their own. A body is one alert object or a JSON array of
 them. Well-known keys: `id`, `title`, `severity`, `time`, `src_ip`, `dst_ip`, `host`,
 `user`, `hash`, `url`, `domain`, `description`, `rule` (or `rule_name`, or an object
-with `name`/`id`), `rule_id`, `link`, `status`. `ParseContext.field_map` maps any of
-these to a dotted path in the payload; a mapped path is tried first, then the default.
+with `name`/`id`), `rule_id`, `link`, `status`, `tlp` (or `marking`, or a `tlp:*` entry
+of `tags`: the alert's TLP marking; the most restricted one wins).
+`ParseContext.field_map` maps any of these to a dotted path in the payload; a mapped
+path is tried first, then the default.
 
 `url` is an indicator (a URL observable); the link back to the sender's console is `link`.
 A missing title falls back to the rule name, then the first line of the description.
@@ -42,6 +44,7 @@ from soar.ingest.parsers.fields import (
     first,
     first_line,
     json_safe,
+    marking,
     native_key,
     number,
     parse_time,
@@ -69,6 +72,7 @@ DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
     "rule_id": ("rule_id", "rule.id"),
     "link": ("link",),
     "status": ("status",),
+    "tlp": ("tlp", "marking", "tags"),
 }
 
 OCSF_SEVERITY_IDS = {
@@ -132,6 +136,7 @@ def _alert(item: dict[str, Any], context: ParseContext) -> Alert:
         status=AlertStatus.RESOLVED if status.lower() in RESOLVED_WORDS else AlertStatus.FIRING,
         time=parse_time(value("time")),
         link=text(value("link")),
+        marking=marking(*(first(item, path) for path in _paths("tlp", context))),
         observables=collect_observables(
             [ip_observable(v, ObservableRole.SOURCE) for v in scalars(value("src_ip"))],
             [ip_observable(v, ObservableRole.DESTINATION) for v in scalars(value("dst_ip"))],

@@ -1,0 +1,264 @@
+"""Where answers and quota counts are kept: the case store, or this process alone.
+
+The engine asks an :class:`AnswerBook` for a provider's cached answer about an
+observable and counts lookups against daily quotas through it.
+
+- :class:`StoreBook` keeps both in the case store (`enrichment_answers`,
+  `enrichment_quotas`), so every worker shares them and they survive restarts. A small
+  memory of recent reads sits in front of it (at most a minute old), so an alert storm
+  does not read the same row a thousand times; a `--fresh` lookup written by another
+  process is seen within that minute.
+- :class:`MemoryBook` keeps them in this process (tests, `soar playbooks test`).
+
+An answer is served only under the fingerprint it was fetched with: a hash of the
+provider's endpoint and credentials (:func:`fingerprint`), never the secret itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+from soar.alerts.models import Observable
+from soar.enrichment.models import Enrichment, Verdict
+from soar.store.mapping import observable_digest
+from soar.store.repository import Repository
+from soar.store.views import StoredAnswer
+
+logger = logging.getLogger("soar.enrichment")
+
+MEMORY_SECONDS = 60.0
+"""How long a read of the store is trusted without reading it again."""
+KEEP_QUOTA_DAYS = 7
+FORGET_EVERY = timedelta(hours=1)
+FINGERPRINT_LABEL = b"soar-enrichment-cache-v1\0"
+
+
+def fingerprint(fields: dict[str, object]) -> str:
+    """A hash of what identifies the account a provider's options reach (see
+    `IntegrationOptions.fingerprint_fields`). Only the hash is stored."""
+    material = json.dumps(fields, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(FINGERPRINT_LABEL + material).hexdigest()
+
+
+def day_of(at: datetime) -> str:
+    """The UTC day quotas are counted on, `YYYY-MM-DD`."""
+    return at.astimezone(UTC).date().isoformat()
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A cached answer: the Enrichment (raw answer included), or None when the provider
+    knew nothing, and when it was fetched."""
+
+    enrichment: Enrichment | None
+    fetched_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A provider's daily quota today."""
+
+    limit: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def line(self) -> str:
+        """For `soar integrations check NAME`."""
+        return (
+            f"daily quota: {self.used} of {self.limit} lookups used today, {self.left} left; "
+            "resets 00:00 UTC"
+        )
+
+
+class AnswerBook(Protocol):
+    """Cached answers and quota counts (see the module docstring)."""
+
+    async def get(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> Cached | None:
+        """The provider's unexpired answer about the observable under this fingerprint."""
+        ...
+
+    async def put(
+        self,
+        provider: str,
+        observable: Observable,
+        fingerprint: str,
+        enrichment: Enrichment | None,
+        *,
+        fetched_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Keep the provider's answer until `expires_at`."""
+        ...
+
+    async def take_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
+        """Count one lookup against the provider's quota of the day, unless used up:
+        whether granted, and how many are used now."""
+        ...
+
+    async def quota_used(self, provider: str, day: str) -> int:
+        """Lookups counted against the provider's quota of the day."""
+        ...
+
+
+def _cached(stored: StoredAnswer) -> Cached:
+    enrichment = Enrichment.model_validate(stored.answer) if stored.answer is not None else None
+    return Cached(enrichment, stored.fetched_at, stored.expires_at)
+
+
+def _stored(
+    provider: str,
+    observable: Observable,
+    fingerprint: str,
+    enrichment: Enrichment | None,
+    fetched_at: datetime,
+    expires_at: datetime,
+) -> StoredAnswer:
+    return StoredAnswer(
+        provider=provider,
+        digest=observable_digest(observable.type.value, observable.value),
+        type=observable.type.value,
+        value=observable.value,
+        fingerprint=fingerprint,
+        verdict=(enrichment.verdict if enrichment else Verdict.UNKNOWN).value,
+        answer=enrichment.model_dump(mode="json") if enrichment is not None else None,
+        fetched_at=fetched_at,
+        expires_at=expires_at,
+    )
+
+
+class MemoryBook:
+    """Answers and quota counts of this process only."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str], StoredAnswer] = {}
+        self.quotas: dict[tuple[str, str], int] = {}
+
+    async def get(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> Cached | None:
+        stored = self.answers.get(
+            (provider, observable_digest(observable.type.value, observable.value))
+        )
+        if stored is None or stored.fingerprint != fingerprint or stored.expires_at <= now:
+            return None
+        return _cached(stored)
+
+    async def put(
+        self,
+        provider: str,
+        observable: Observable,
+        fingerprint: str,
+        enrichment: Enrichment | None,
+        *,
+        fetched_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        stored = _stored(provider, observable, fingerprint, enrichment, fetched_at, expires_at)
+        self.answers[(provider, stored.digest)] = stored
+
+    async def take_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
+        used = self.quotas.get((provider, day), 0)
+        if used >= limit:
+            return False, used
+        self.quotas[(provider, day)] = used + 1
+        return True, used + 1
+
+    async def quota_used(self, provider: str, day: str) -> int:
+        return self.quotas.get((provider, day), 0)
+
+
+@dataclass
+class _Remembered:
+    stored: StoredAnswer
+    read_at: datetime
+
+
+class StoreBook:
+    """Answers and quota counts in the case store, shared by every worker (see the
+    module docstring). `memory_entries` bounds the memory in front of it (0: none)."""
+
+    def __init__(self, store: Repository, *, memory_entries: int = 10_000) -> None:
+        self.store = store
+        self.memory_entries = memory_entries
+        self._memory: OrderedDict[tuple[str, str], _Remembered] = OrderedDict()
+        self._forgot_at: datetime | None = None
+
+    async def get(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> Cached | None:
+        key = (provider, observable_digest(observable.type.value, observable.value))
+        remembered = self._memory.get(key)
+        if remembered is not None and now - remembered.read_at < timedelta(seconds=MEMORY_SECONDS):
+            self._memory.move_to_end(key)
+            stored: StoredAnswer | None = remembered.stored
+        else:
+            stored = await self.store.get_enrichment_answer(*key)
+            if stored is not None:
+                self._remember(key, stored, now)
+        if stored is None or stored.fingerprint != fingerprint or stored.expires_at <= now:
+            return None
+        return _cached(stored)
+
+    async def put(
+        self,
+        provider: str,
+        observable: Observable,
+        fingerprint: str,
+        enrichment: Enrichment | None,
+        *,
+        fetched_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        stored = _stored(provider, observable, fingerprint, enrichment, fetched_at, expires_at)
+        await self.store.save_enrichment_answer(stored)
+        self._remember((provider, stored.digest), stored, fetched_at)
+        await self._forget_old(fetched_at)
+
+    async def take_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
+        return await self.store.take_enrichment_quota(provider, day, limit)
+
+    async def quota_used(self, provider: str, day: str) -> int:
+        return await self.store.enrichment_quota_used(provider, day)
+
+    def _remember(self, key: tuple[str, str], stored: StoredAnswer, now: datetime) -> None:
+        if self.memory_entries <= 0:
+            return
+        self._memory[key] = _Remembered(stored, now)
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.memory_entries:
+            self._memory.popitem(last=False)
+
+    async def _forget_old(self, now: datetime) -> None:
+        """Now and then, drop what expired and old quota days (never fails a lookup)."""
+        if self._forgot_at is not None and now - self._forgot_at < FORGET_EVERY:
+            return
+        self._forgot_at = now
+        oldest_day = date.fromisoformat(day_of(now)) - timedelta(days=KEEP_QUOTA_DAYS)
+        try:
+            await self.store.forget_enrichment(
+                expired_before=now, days_before=oldest_day.isoformat()
+            )
+        except Exception:
+            logger.warning("could not drop expired enrichment answers", exc_info=True)
+
+
+async def remaining_quota(
+    book: AnswerBook, provider: str, limit: int | None, now: datetime | None = None
+) -> QuotaState | None:
+    """The provider's quota today, or None when it has none (`daily_quota` unset)."""
+    if limit is None:
+        return None
+    used = await book.quota_used(provider, day_of(now or datetime.now(UTC)))
+    return QuotaState(limit=limit, used=used)
