@@ -5,23 +5,24 @@ Only reports are read; nothing is submitted (a URL sent for scanning becomes vis
 to VirusTotal's customers). A URL's report is asked by its id, the URL in base64url
 without padding.
 
-Verdicts and scores, with `m` engines saying malicious and `s` suspicious (scores keep
-the bands used throughout: 75-100 malicious, 25-74 suspicious):
+Verdicts and scores, with `m` engines saying malicious and `s` suspicious (the score
+bands are AbuseIPDB's, used by every source here: 75-100 malicious, 25-74 suspicious):
 
-=========================================================  ==========  ================
-the last analysis                                          verdict     score
-=========================================================  ==========  ================
-`m` >= `malicious_at` (3)                                  malicious   75 + 5 a further
-                                                                       engine, to 100
-`m + s` >= `suspicious_at` (1)                             suspicious  25 + 15 m + 5 s,
-                                                                       to 74
-no engine flags it and at least one rates it harmless      benign      0
-no engine flags it and none rates it harmless (a file's    unknown     0
-engines say "undetected", which is not "harmless")
-no report (`NotFoundError`) or no analysis yet             unknown     0
-=========================================================  ==========  ================
+======================================================  ==========  =================
+the last analysis                                       verdict     score
+======================================================  ==========  =================
+`m` >= `malicious_at` (3)                               malicious   75, and 5 more a
+                                                                    further engine,
+                                                                    at most 100
+`m + s` >= `suspicious_at` (1)                          suspicious  25 + 15 m + 5 s,
+                                                                    at most 74
+no engine flags it and at least one rates it harmless   benign      0
+no engine flags it and none rates it harmless (a        unknown     0
+file's engines say "undetected", not "harmless")
+no report (`NotFoundError`) or no analysis yet          unknown     0
+======================================================  ==========  =================
 
-The community's reputation and votes, tags, the threat label and what the object is
+The community's reputation, the tags, the threat label and what the object is
 (owner, registrar, file name) follow the first reason as context; they do not move the
 verdict.
 """
