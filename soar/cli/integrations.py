@@ -27,6 +27,7 @@ from rich.text import Text
 
 from integrations.core.integration import Check, Integration
 from integrations.core.options import IntegrationOptions
+from soar.enrichment.service import quota_today
 from soar.integrations.errors import IntegrationConfigError, IntegrationError
 from soar.integrations.registry import IntegrationSettings
 from soar.runtime.integrations import Installed, installed, options_of
@@ -79,8 +80,21 @@ def build(found: Callable[[], Installed] = installed) -> typer.Typer:
         every = found()
         for section, entry in configured:
             _check_one(every, section, name, entry)
+            if section == PROVIDERS:
+                _quota(
+                    settings,
+                    name,
+                    options_of(every.integrations[entry.type], section, name, entry.options),
+                )
 
     return app
+
+
+def _quota(settings: Settings, name: str, options: IntegrationOptions) -> None:
+    """The provider's daily quota today, as counted in the case store."""
+    line = asyncio.run(quota_today(settings, name, getattr(options, "daily_quota", None)))
+    if line is not None:
+        Console().print(Text(line))
 
 
 def _settings() -> Settings:

@@ -9,15 +9,19 @@ and why) and the combined verdict. The type is guessed from the value when not g
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import URL, make_url
 
 from soar.alerts.models import Observable, ObservableRole, ObservableType
-from soar.enrichment.cache import StoreBook
+from soar.enrichment.cache import QuotaState, StoreBook, remaining_quota
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.models import Enrichment, ObservableVerdict, Tlp
 from soar.enrichment.observables import guess_type
 from soar.enrichment.providers import EnricherRegistry
 from soar.settings import Settings
+from soar.store.db import Store
 from soar.store.repository import Repository
 
 
@@ -87,3 +91,30 @@ class EnrichmentService:
             close = getattr(enricher, "aclose", None)
             if close is not None:
                 await close()
+
+
+def _no_sqlite_file(url: URL) -> bool:
+    """Whether the store is a SQLite file that does not exist yet."""
+    return url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+
+
+async def quota_today(settings: Settings, provider: str, daily_quota: int | None) -> str | None:
+    """The line `soar integrations check NAME` shows for a provider with a daily quota:
+    how much of today's is used, counted in the case store by every worker. Reads only:
+    a store that is not there yet (or not reachable) is said so, not created."""
+    if daily_quota is None:
+        return None
+    url = make_url(settings.resolved_database_url())
+    if _no_sqlite_file(url):
+        return QuotaState(limit=daily_quota, used=0).line()  # nothing counted anywhere yet
+    store = Store(url)
+    try:
+        state = await remaining_quota(StoreBook(store), provider, daily_quota)
+    except Exception as error:  # an unreachable store: the check still answers
+        return (
+            f"daily quota: {daily_quota} a day; today's count is not readable "
+            f"({type(error).__name__})"
+        )
+    finally:
+        await store.close()
+    return state.line() if state is not None else None
