@@ -6,8 +6,9 @@ observable and counts lookups against daily quotas through it.
 - :class:`StoreBook` keeps both in the case store (`enrichment_answers`,
   `enrichment_quotas`), so every worker shares them and they survive restarts. A small
   memory of recent reads sits in front of it (at most a minute old), so an alert storm
-  does not read the same row a thousand times; a `--fresh` lookup written by another
-  process is seen within that minute.
+  does not read the same rows a thousand times; an answer another process wrote (a
+  `--fresh` lookup) is seen within that minute. Answers are written behind the
+  lookups, in batches.
 - :class:`MemoryBook` keeps them in this process (tests, `soar playbooks test`).
 
 An answer is served only under the fingerprint it was fetched with: a hash of the
@@ -16,6 +17,7 @@ provider's endpoint and credentials (:func:`fingerprint`), never the secret itse
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -111,6 +113,10 @@ class AnswerBook(Protocol):
         """Lookups counted against the provider's quota of the day."""
         ...
 
+    async def flush(self) -> None:
+        """Wait until every answer put so far is kept."""
+        ...
+
 
 def _cached(stored: StoredAnswer) -> Cached:
     enrichment = Enrichment.model_validate(stored.answer) if stored.answer is not None else None
@@ -178,38 +184,47 @@ class MemoryBook:
     async def quota_used(self, provider: str, day: str) -> int:
         return self.quotas.get((provider, day), 0)
 
-
-@dataclass
-class _Remembered:
-    stored: StoredAnswer
-    read_at: datetime
+    async def flush(self) -> None:
+        """Nothing to wait for: answers are kept at once."""
 
 
 class StoreBook:
     """Answers and quota counts in the case store, shared by every worker (see the
-    module docstring). `memory_entries` bounds the memory in front of it (0: none)."""
+    module docstring). `memory_entries` bounds the memory in front of it (0: none).
+
+    A read fetches every provider's answer about the observable at once (one read per
+    observable, shared by the lookups asking at the same time), and is trusted for
+    MEMORY_SECONDS, absent answers included. Answers are written behind the lookup, many
+    in one transaction, so a storm's lookups never queue behind the store's writer;
+    :meth:`flush` waits for what is still to be written (before a short-lived process
+    such as `soar enrich` ends).
+    """
 
     def __init__(self, store: Repository, *, memory_entries: int = 10_000) -> None:
         self.store = store
         self.memory_entries = memory_entries
-        self._memory: OrderedDict[tuple[str, str], _Remembered] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[datetime, dict[str, _Answer]]] = OrderedDict()
+        self._reading: dict[str, asyncio.Task[dict[str, _Answer]]] = {}
+        self._unwritten: list[StoredAnswer] = []
+        self._writer: asyncio.Task[None] | None = None
         self._forgot_at: datetime | None = None
 
     async def get(
         self, provider: str, observable: Observable, fingerprint: str, now: datetime
     ) -> Cached | None:
-        key = (provider, observable_digest(observable.type.value, observable.value))
-        remembered = self._memory.get(key)
-        if remembered is not None and now - remembered.read_at < timedelta(seconds=MEMORY_SECONDS):
-            self._memory.move_to_end(key)
-            stored: StoredAnswer | None = remembered.stored
+        digest = observable_digest(observable.type.value, observable.value)
+        remembered = self._memory.get(digest)
+        if remembered is not None and now - remembered[0] < timedelta(seconds=MEMORY_SECONDS):
+            self._memory.move_to_end(digest)
+            answers = remembered[1]
         else:
-            stored = await self.store.get_enrichment_answer(*key)
-            if stored is not None:
-                self._remember(key, stored, now)
-        if stored is None or stored.fingerprint != fingerprint or stored.expires_at <= now:
+            answers = await self._read(digest, now)
+        found = answers.get(provider)
+        if found is None or found.stored.fingerprint != fingerprint:
             return None
-        return _cached(stored)
+        if found.stored.expires_at <= now:
+            return None
+        return found.cached
 
     async def put(
         self,
@@ -222,9 +237,17 @@ class StoreBook:
         expires_at: datetime,
     ) -> None:
         stored = _stored(provider, observable, fingerprint, enrichment, fetched_at, expires_at)
-        await self.store.save_enrichment_answer(stored)
-        self._remember((provider, stored.digest), stored, fetched_at)
-        await self._forget_old(fetched_at)
+        remembered = self._memory.get(stored.digest)
+        if remembered is not None:
+            remembered[1][provider] = _Answer(stored, Cached(enrichment, fetched_at, expires_at))
+        self._unwritten.append(stored)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_behind())
+
+    async def flush(self) -> None:
+        """Wait until every answer put so far is written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
     async def take_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
         return await self.store.take_enrichment_quota(provider, day, limit)
@@ -232,13 +255,33 @@ class StoreBook:
     async def quota_used(self, provider: str, day: str) -> int:
         return await self.store.enrichment_quota_used(provider, day)
 
-    def _remember(self, key: tuple[str, str], stored: StoredAnswer, now: datetime) -> None:
-        if self.memory_entries <= 0:
-            return
-        self._memory[key] = _Remembered(stored, now)
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.memory_entries:
-            self._memory.popitem(last=False)
+    async def _read(self, digest: str, now: datetime) -> dict[str, _Answer]:
+        task = self._reading.get(digest)
+        if task is None:
+            task = asyncio.create_task(self._read_now(digest, now))
+            self._reading[digest] = task
+            task.add_done_callback(lambda _: self._reading.pop(digest, None))
+        return await asyncio.shield(task)
+
+    async def _read_now(self, digest: str, now: datetime) -> dict[str, _Answer]:
+        rows = await self.store.get_enrichment_answers(digest)
+        answers = {row.provider: _Answer(row, _cached(row)) for row in rows}
+        if self.memory_entries > 0:
+            self._memory[digest] = (now, answers)
+            self._memory.move_to_end(digest)
+            while len(self._memory) > self.memory_entries:
+                self._memory.popitem(last=False)
+        return answers
+
+    async def _write_behind(self) -> None:
+        """Write what was put, in batches, until nothing is left (never fails a lookup)."""
+        while self._unwritten:
+            batch, self._unwritten = self._unwritten, []
+            try:
+                await self.store.save_enrichment_answers(batch)
+            except Exception:
+                logger.warning("could not cache %d enrichment answers", len(batch), exc_info=True)
+            await self._forget_old(batch[-1].fetched_at)
 
     async def _forget_old(self, now: datetime) -> None:
         """Now and then, drop what expired and old quota days (never fails a lookup)."""
@@ -252,6 +295,14 @@ class StoreBook:
             )
         except Exception:
             logger.warning("could not drop expired enrichment answers", exc_info=True)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A stored answer and its parsed form (parsed once per read, not per lookup)."""
+
+    stored: StoredAnswer
+    cached: Cached
 
 
 async def remaining_quota(

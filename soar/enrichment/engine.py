@@ -216,6 +216,10 @@ class EnrichmentEngine:
         if inventory is not None:
             self.inventory = inventory
 
+    async def flush(self) -> None:
+        """Wait until every answer is kept (the store's are written behind the lookups)."""
+        await self.book.flush()
+
     def source(self, name: str) -> Source | None:
         """The configured source named `name`."""
         return next((source for source in self.sources if source.name == name), None)

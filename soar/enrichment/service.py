@@ -86,7 +86,8 @@ class EnrichmentService:
         )
 
     async def aclose(self) -> None:
-        """Close the sources' connections (those that hold any)."""
+        """Keep the answers still being written, and close the sources' connections."""
+        await self.registry.engine.flush()
         for enricher in self.registry:
             close = getattr(enricher, "aclose", None)
             if close is not None:

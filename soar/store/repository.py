@@ -246,10 +246,12 @@ class Repository:
         async with self._writing() as session:
             await session.execute(delete(SLOTS).where(SLOTS.c.action_id == action_id))
 
-    async def save_enrichment_answer(self, answer: StoredAnswer) -> None:
-        """Cache a provider's answer, replacing the one it gave before."""
+    async def save_enrichment_answers(self, answers: Sequence[StoredAnswer]) -> None:
+        """Cache providers' answers in one transaction, each replacing the one its
+        provider gave before about the same observable."""
+        latest = {(a.provider, a.digest): mapping.answer_row(a) for a in answers}
         async with self._writing() as session:
-            await upsert(session, ANSWERS, [mapping.answer_row(answer)])
+            await upsert(session, ANSWERS, list(latest.values()))
 
     async def take_enrichment_quota(self, provider: str, day: str, limit: int) -> tuple[bool, int]:
         """Count one lookup against `provider`'s quota of `limit` on `day`, unless it is
@@ -276,11 +278,14 @@ class Repository:
 
     # Reads
 
-    async def get_enrichment_answer(self, provider: str, digest: str) -> StoredAnswer | None:
-        """`provider`'s cached answer about the observable with this digest, expired or not."""
+    async def get_enrichment_answers(self, digest: str) -> list[StoredAnswer]:
+        """Every provider's cached answer about the observable with this digest, expired
+        or not."""
         async with self._sessions() as session:
-            row = await session.get(EnrichmentAnswerRow, (provider, digest))
-        return mapping.answer_from_row(row) if row is not None else None
+            rows = await session.scalars(
+                select(EnrichmentAnswerRow).where(EnrichmentAnswerRow.digest == digest)
+            )
+            return [mapping.answer_from_row(row) for row in rows]
 
     async def enrichment_quota_used(self, provider: str, day: str) -> int:
         """Lookups counted against `provider`'s quota on `day`."""

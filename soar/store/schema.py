@@ -204,7 +204,8 @@ class ContainmentSlotRow(Base):
 
 
 class EnrichmentAnswerRow(Base):
-    """One provider's cached answer about one observable, shared by every worker.
+    """One provider's cached answer about one observable, shared by every worker; keyed
+    by the observable first, so every provider's answer about it is one range read.
 
     `digest` is SHA-256 of `type:value` (the canonical value, see
     :mod:`soar.enrichment.observables`). `fingerprint` is a hash of the provider's
@@ -215,8 +216,8 @@ class EnrichmentAnswerRow(Base):
 
     __tablename__ = "enrichment_answers"
 
-    provider: Mapped[str] = mapped_column(String, primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String, primary_key=True)
     type: Mapped[str] = mapped_column(String)
     value: Mapped[str] = mapped_column(SafeText)
     fingerprint: Mapped[str] = mapped_column(String(64))

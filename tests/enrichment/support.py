@@ -82,6 +82,8 @@ async def open_store(path: Path) -> Store:
 
 
 async def close(registry: EnricherRegistry) -> None:
+    """Keep the answers still being written and close the sources' connections."""
+    await registry.engine.flush()
     for enricher in registry:
         closing = getattr(enricher, "aclose", None)
         if closing is not None:

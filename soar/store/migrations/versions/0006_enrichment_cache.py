@@ -24,8 +24,8 @@ UTC_TIME = sa.DateTime(timezone=True)
 def upgrade() -> None:
     op.create_table(
         "enrichment_answers",
-        sa.Column("provider", sa.String(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(), nullable=False),
         sa.Column("type", sa.String(), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("answer", sa.JSON(), nullable=True),
         sa.Column("fetched_at", UTC_TIME, nullable=False),
         sa.Column("expires_at", UTC_TIME, nullable=False),
-        sa.PrimaryKeyConstraint("provider", "digest", name=op.f("pk_enrichment_answers")),
+        sa.PrimaryKeyConstraint("digest", "provider", name=op.f("pk_enrichment_answers")),
     )
     op.create_index(op.f("ix_enrichment_answers_expires_at"), "enrichment_answers", ["expires_at"])
     op.create_table(
