@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -56,11 +56,29 @@ def day_of(at: datetime) -> str:
 @dataclass(frozen=True)
 class Cached:
     """A cached answer: the Enrichment (raw answer included), or None when the provider
-    knew nothing, and when it was fetched."""
+    knew nothing, and when it was fetched. `light` is the Enrichment as it travels on
+    (:func:`without_raw`), made once."""
 
     enrichment: Enrichment | None
     fetched_at: datetime
     expires_at: datetime
+    light: Enrichment | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(
+        cls, enrichment: Enrichment | None, fetched_at: datetime, expires_at: datetime
+    ) -> Cached:
+        light = without_raw(enrichment) if enrichment is not None else None
+        return cls(enrichment, fetched_at, expires_at, light)
+
+
+def without_raw(enrichment: Enrichment) -> Enrichment:
+    """The answer as it travels on (triage, the API): the vendor's raw answer stays in
+    the store."""
+    if "raw" not in enrichment.data:
+        return enrichment
+    data = {key: value for key, value in enrichment.data.items() if key != "raw"}
+    return enrichment.model_copy(update={"data": data})
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,13 @@ class AnswerBook(Protocol):
         self, provider: str, observable: Observable, fingerprint: str, now: datetime
     ) -> Cached | None:
         """The provider's unexpired answer about the observable under this fingerprint."""
+        ...
+
+    def peek(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> tuple[bool, Cached | None]:
+        """What :meth:`get` would answer, when it is known without reading anything:
+        (True, the answer or None), else (False, None)."""
         ...
 
     async def put(
@@ -120,7 +145,7 @@ class AnswerBook(Protocol):
 
 def _cached(stored: StoredAnswer) -> Cached:
     enrichment = Enrichment.model_validate(stored.answer) if stored.answer is not None else None
-    return Cached(enrichment, stored.fetched_at, stored.expires_at)
+    return Cached.of(enrichment, stored.fetched_at, stored.expires_at)
 
 
 def _stored(
@@ -154,12 +179,17 @@ class MemoryBook:
     async def get(
         self, provider: str, observable: Observable, fingerprint: str, now: datetime
     ) -> Cached | None:
+        return self.peek(provider, observable, fingerprint, now)[1]
+
+    def peek(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> tuple[bool, Cached | None]:
         stored = self.answers.get(
             (provider, observable_digest(observable.type.value, observable.value))
         )
         if stored is None or stored.fingerprint != fingerprint or stored.expires_at <= now:
-            return None
-        return _cached(stored)
+            return True, None
+        return True, _cached(stored)
 
     async def put(
         self,
@@ -212,19 +242,21 @@ class StoreBook:
     async def get(
         self, provider: str, observable: Observable, fingerprint: str, now: datetime
     ) -> Cached | None:
+        known, cached = self.peek(provider, observable, fingerprint, now)
+        if known:
+            return cached
+        digest = observable_digest(observable.type.value, observable.value)
+        return _usable((await self._read(digest, now)).get(provider), fingerprint, now)
+
+    def peek(
+        self, provider: str, observable: Observable, fingerprint: str, now: datetime
+    ) -> tuple[bool, Cached | None]:
         digest = observable_digest(observable.type.value, observable.value)
         remembered = self._memory.get(digest)
-        if remembered is not None and now - remembered[0] < timedelta(seconds=MEMORY_SECONDS):
-            self._memory.move_to_end(digest)
-            answers = remembered[1]
-        else:
-            answers = await self._read(digest, now)
-        found = answers.get(provider)
-        if found is None or found.stored.fingerprint != fingerprint:
-            return None
-        if found.stored.expires_at <= now:
-            return None
-        return found.cached
+        if remembered is None or now - remembered[0] >= timedelta(seconds=MEMORY_SECONDS):
+            return False, None
+        self._memory.move_to_end(digest)
+        return True, _usable(remembered[1].get(provider), fingerprint, now)
 
     async def put(
         self,
@@ -239,7 +271,7 @@ class StoreBook:
         stored = _stored(provider, observable, fingerprint, enrichment, fetched_at, expires_at)
         remembered = self._memory.get(stored.digest)
         if remembered is not None:
-            remembered[1][provider] = _Answer(stored, Cached(enrichment, fetched_at, expires_at))
+            remembered[1][provider] = _Answer(stored, Cached.of(enrichment, fetched_at, expires_at))
         self._unwritten.append(stored)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_behind())
@@ -295,6 +327,13 @@ class StoreBook:
             )
         except Exception:
             logger.warning("could not drop expired enrichment answers", exc_info=True)
+
+
+def _usable(found: _Answer | None, fingerprint: str, now: datetime) -> Cached | None:
+    """The answer, if it was fetched under this fingerprint and has not expired."""
+    if found is None or found.stored.fingerprint != fingerprint or found.stored.expires_at <= now:
+        return None
+    return found.cached
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,14 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from pydantic import SecretStr
 
 from soar.alerts.models import Observable, ObservableType
-from soar.enrichment.cache import AnswerBook, Cached, MemoryBook, day_of, fingerprint
+from soar.enrichment.cache import (
+    AnswerBook,
+    Cached,
+    MemoryBook,
+    day_of,
+    fingerprint,
+    without_raw,
+)
 from soar.enrichment.combine import combine, result_of
 from soar.enrichment.exposure import exposure
 from soar.enrichment.inventory import Inventory
@@ -77,6 +84,8 @@ logger = logging.getLogger("soar.enrichment")
 MAX_ERROR_CHARS = 200
 DEFAULT_MAX_TLP = Tlp.AMBER
 """The limit of a source whose options do not say (EnricherOptions' own default)."""
+MAX_JUDGEMENTS = 10_000
+"""Observables whose refusal, spelling and exposure are remembered (then forgotten at once)."""
 FALLBACK_TTL_SECONDS = 3600
 """How long an answer of a source that sets no time-to-live at all is kept."""
 
@@ -100,14 +109,6 @@ def _name_of(kind: ObservableType) -> str:
     return {ObservableType.IP: "IP addresse", ObservableType.HASH: "file hashe"}.get(
         kind, kind.value
     )
-
-
-def without_raw(enrichment: Enrichment) -> Enrichment:
-    """The answer as it travels on: the vendor's raw answer stays in the store."""
-    if "raw" not in enrichment.data:
-        return enrichment
-    data = {key: value for key, value in enrichment.data.items() if key != "raw"}
-    return enrichment.model_copy(update={"data": data})
 
 
 @dataclass
@@ -172,6 +173,10 @@ class Report:
     failures: list[str] = field(default_factory=list)
 
 
+def _unsupported(source: Source, observable: Observable) -> Outcome:
+    return _skipped(source, SkipKind.UNSUPPORTED, f"does not look up {_name_of(observable.type)}s")
+
+
 def _skipped(source: Source, kind: SkipKind, why: str) -> Outcome:
     return Outcome(
         SourceResult(provider=source.name, status=SourceStatus.SKIPPED, reason=why, skip=kind)
@@ -202,6 +207,9 @@ class EnrichmentEngine:
         self._clock = clock
         self._monotonic = monotonic
         self._pending: dict[tuple[str, str, str, bool], asyncio.Task[Outcome]] = {}
+        self._judgements: dict[
+            tuple[ObservableType, str], tuple[str | None, Observable, str | None]
+        ] = {}
         self._in_flight = asyncio.Semaphore(settings.max_in_flight)
         self.calls: Counter[str] = Counter()
         """Lookups sent to each source (for benchmarks and `soar integrations check`)."""
@@ -215,6 +223,26 @@ class EnrichmentEngine:
             self.book = book
         if inventory is not None:
             self.inventory = inventory
+            self._judgements.clear()
+
+    def _judged(self, observable: Observable) -> tuple[str | None, Observable, str | None]:
+        """Why the observable is refused, its canonical spelling, and why it must not
+        leave — remembered per value, since a storm asks about the same ones again."""
+        key = (observable.type, observable.value)
+        judged = self._judgements.get(key)
+        if judged is None:
+            refused = refusal(observable)
+            spelled = canonical(observable) if refused is None else observable
+            internal = (
+                exposure(spelled, self.settings.internal_suffixes, self.inventory)
+                if refused is None
+                else None
+            )
+            judged = (refused, spelled, internal)
+            if len(self._judgements) >= MAX_JUDGEMENTS:
+                self._judgements.clear()
+            self._judgements[key] = judged
+        return judged
 
     async def flush(self) -> None:
         """Wait until every answer is kept (the store's are written behind the lookups)."""
@@ -232,7 +260,7 @@ class EnrichmentEngine:
         seen: set[tuple[ObservableType, str]] = set()
         unique: list[Observable] = []
         for observable in observables:
-            key = (observable.type, _spelling(observable))
+            key = (observable.type, self._judged(observable)[1].value)
             if key not in seen:
                 seen.add(key)
                 unique.append(observable)
@@ -256,15 +284,35 @@ class EnrichmentEngine:
         report has no verdict when no outside source looks such observables up, unless
         `always` (an operator asked about it)."""
         marking = tlp or self.settings.default_tlp
-        refused = refusal(observable)
+        refused, spelled, internal = self._judged(observable)
         if refused is not None:
             return Report(combine(observable, [], tlp=marking, refused=refused))
-        observable = canonical(observable)
-        internal = exposure(observable, self.settings.internal_suffixes, self.inventory)
-        limit = limit or asyncio.Semaphore(self.settings.max_concurrency)
-        outcomes = await asyncio.gather(
-            *(self._one(s, observable, marking, internal, fresh, limit) for s in self.sources)
+        observable = (
+            spelled
+            if spelled.role is observable.role
+            else observable.model_copy(update={"value": spelled.value})
         )
+        outcomes: list[Outcome | None] = []
+        waiting: list[int] = []
+        now = self._clock()
+        for index, source in enumerate(self.sources):
+            if not source.enricher.supports(observable):
+                outcomes.append(None if source.local else _unsupported(source, observable))
+            elif source.local:
+                outcomes.append(await self._local(source, observable))
+            else:
+                outcomes.append(
+                    self._without_call(source, observable, marking, internal, fresh, now)
+                )
+                if outcomes[-1] is None:
+                    waiting.append(index)
+        if waiting:
+            limit = limit or asyncio.Semaphore(self.settings.max_concurrency)
+            found = await asyncio.gather(
+                *(self._limited(self.sources[i], observable, fresh, limit) for i in waiting)
+            )
+            for index, outcome in zip(waiting, found, strict=True):
+                outcomes[index] = outcome
         shown = [(source, o) for source, o in zip(self.sources, outcomes, strict=True) if o]
         enrichments = [o.enrichment for _, o in shown if o.enrichment is not None]
         failures = [o.failure for _, o in shown if o.failure is not None]
@@ -280,34 +328,42 @@ class EnrichmentEngine:
             verdict = self._with_inventory(verdict)
         return Report(verdict, enrichments, failures)
 
-    async def _one(
+    def _without_call(
         self,
         source: Source,
         observable: Observable,
         tlp: Tlp,
         internal: str | None,
         fresh: bool,
-        limit: asyncio.Semaphore,
+        now: datetime,
     ) -> Outcome | None:
-        """One source's part; None for a local source with nothing to say."""
-        if not source.enricher.supports(observable):
-            if source.local:
-                return None
+        """An outside source's part when it needs no waiting — skipped for what must not
+        leave, or answered from the memory of the cache — else None (steps 2 to 5)."""
+        if internal is not None:
+            return _skipped(source, SkipKind.INTERNAL, f"{internal}: never sent out")
+        if tlp.rank > source.max_tlp.rank:
             return _skipped(
-                source, SkipKind.UNSUPPORTED, f"does not look up {_name_of(observable.type)}s"
+                source,
+                SkipKind.MARKING,
+                f"marked {tlp.label}, above {source.name}'s limit ({source.max_tlp.label})",
             )
+        if fresh or self._key(source, observable, fresh) in self._pending:
+            return None
+        known, cached = self.book.peek(source.name, observable, source.fingerprint, now)
+        if not known or cached is None:
+            return None
+        self.cache_hits[source.name] += 1
+        return self._answered(source, observable, cached)
+
+    async def _limited(
+        self, source: Source, observable: Observable, fresh: bool, limit: asyncio.Semaphore
+    ) -> Outcome:
         async with limit:
-            if source.local:
-                return await self._local(source, observable)
-            if internal is not None:
-                return _skipped(source, SkipKind.INTERNAL, f"{internal}: never sent out")
-            if tlp.rank > source.max_tlp.rank:
-                return _skipped(
-                    source,
-                    SkipKind.MARKING,
-                    f"marked {tlp.label}, above {source.name}'s limit ({source.max_tlp.label})",
-                )
             return await self._coalesced(source, observable, fresh)
+
+    @staticmethod
+    def _key(source: Source, observable: Observable, fresh: bool) -> tuple[str, str, str, bool]:
+        return (source.name, observable.type.value, observable.value, fresh)
 
     async def _local(self, source: Source, observable: Observable) -> Outcome | None:
         """A source that reaches nothing outside: called as is, never cached."""
@@ -319,7 +375,7 @@ class EnrichmentEngine:
     async def _coalesced(self, source: Source, observable: Observable, fresh: bool) -> Outcome:
         """The lookup, shared with every identical one in flight in this process. The
         shared lookup is shielded: a caller that gives up does not cancel the others'."""
-        key = (source.name, observable.type.value, observable.value, fresh)
+        key = self._key(source, observable, fresh)
         task = self._pending.get(key)
         if task is None:
             task = asyncio.create_task(self._guarded(source, observable, fresh))
@@ -342,7 +398,7 @@ class EnrichmentEngine:
             cached = await self._cached(source, observable, now)
             if cached is not None:
                 self.cache_hits[source.name] += 1
-                return self._answered(source, observable, cached.enrichment, cached)
+                return self._answered(source, observable, cached)
         if source.refused is not None and source.refused[0] == source.fingerprint:
             return _skipped(
                 source,
@@ -437,7 +493,7 @@ class EnrichmentEngine:
             answer = answer.model_copy(update={"provider": source.name, "observable": observable})
         if cache:
             await self._keep(source, observable, answer)
-        return self._answered(source, observable, answer, None)
+        return self._answered(source, observable, answer)
 
     async def _keep(
         self, source: Source, observable: Observable, answer: Enrichment | None
@@ -457,14 +513,13 @@ class EnrichmentEngine:
             logger.warning("could not cache %s's answer", source.name, exc_info=True)
 
     def _answered(
-        self,
-        source: Source,
-        observable: Observable,
-        answer: Enrichment | None,
-        cached: Cached | None,
+        self, source: Source, observable: Observable, answer: Enrichment | Cached | None
     ) -> Outcome:
+        """A source's answer — fresh, or cached (`Cached`) — as its outcome."""
+        cached = answer if isinstance(answer, Cached) else None
+        light = cached.light if cached is not None else answer
         fetched = cached.fetched_at if cached is not None else None
-        if answer is None:
+        if not isinstance(light, Enrichment):
             return Outcome(
                 SourceResult(
                     provider=source.name,
@@ -476,8 +531,11 @@ class EnrichmentEngine:
                     fetched_at=fetched,
                 )
             )
-        answer = without_raw(answer.model_copy(update={"observable": observable}))
-        return Outcome(result_of(answer, cached=cached is not None, fetched_at=fetched), answer)
+        if light.observable != observable:
+            light = light.model_copy(update={"observable": observable})
+        if cached is None:
+            light = without_raw(light)
+        return Outcome(result_of(light, cached=cached is not None, fetched_at=fetched), light)
 
     def _refused_key(
         self, source: Source, observable: Observable, error: CredentialsRejected
@@ -530,8 +588,3 @@ class EnrichmentEngine:
                 facts.append(f"tagged {', '.join(asset.tags)}")
             said = f"inventory: {asset.hostname}, {', '.join(facts)}"
         return verdict.model_copy(update={"reasons": [*verdict.reasons, said]})
-
-
-def _spelling(observable: Observable) -> str:
-    """The canonical value when there is one, for telling repeats apart."""
-    return canonical(observable).value if refusal(observable) is None else observable.value

@@ -41,12 +41,16 @@ class Tlp(StrEnum):
     @property
     def rank(self) -> int:
         """0 for clear up to 4 for red, for comparisons."""
-        return list(Tlp).index(self)
+        return TLP_RANKS[self]
 
     @property
     def label(self) -> str:
         """How people write it: `TLP:AMBER+STRICT`."""
         return f"TLP:{self.value.upper()}"
+
+
+TLP_RANKS = {tlp: rank for rank, tlp in enumerate(Tlp)}
+"""Each marking's rank (every lookup compares markings: kept, not recomputed)."""
 
 
 class Criticality(StrEnum):
