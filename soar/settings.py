@@ -25,6 +25,7 @@ from soar.enrichment.markings import TlpSetting
 from soar.enrichment.models import Tlp
 from soar.enrichment.settings import EnrichmentSettings
 from soar.guardrails.settings import GuardrailSettings
+from soar.reports.settings import ReportSettings
 
 DEFAULT_CONFIG_FILE = Path("soar.toml")
 MIB = 1024 * 1024
@@ -178,6 +179,7 @@ class Settings(BaseSettings):
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
     playbooks: dict[str, PlaybookSettings] = Field(default_factory=dict)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     slack: dict[str, Any] = Field(
         default_factory=dict,
         description="The `[slack]` table: read and checked by the bot (bot.settings).",

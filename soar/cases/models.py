@@ -67,6 +67,18 @@ class TimelineKind(StrEnum):
     PLAYBOOK_FAILED = "playbook_failed"
     DRY_RUN = "dry_run"
     HANDOFF = "handoff"
+    ACKNOWLEDGED = "acknowledged"
+    """Someone took the case on: the escalation chain's "not acknowledged" levels stop."""
+    ESCALATION_LEVEL = "escalation_level"
+    """A level of the escalation chain fired (`data`: level, target, outcome)."""
+    ESCALATION_STOPPED = "escalation_stopped"
+    """The chain stopped: acknowledged, decided, closed, or run to its end."""
+    SLA_BREACHED = "sla_breached"
+    """A time to acknowledge or to decide ran out (`data`: sla, due)."""
+    TICKET_OPENED = "ticket_opened"
+    """A ticket exists for the case (`data`: system, vendor, key, url)."""
+    TICKET_FAILED = "ticket_failed"
+    """A ticket could not be opened or commented on (`reason` says why)."""
 
 
 class TimelineEvent(BaseModel):

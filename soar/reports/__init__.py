@@ -1,0 +1,1 @@
+"""Reports people read: case summaries (escalation, tactical, executive) and digests."""
