@@ -10,40 +10,24 @@ mentions and links the bot itself means.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from bot.settings import SLACK_USER_ID
+from soar.safe_text import escape_mrkdwn
+from soar.safe_text import visible as _visible
 
 TRUNCATION_MARK = "…(truncated)"
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _WHITESPACE = re.compile(r"\s+")
-_KEPT_CONTROLS = {"\n", "\t"}
 DATE_FORMAT = "{date_short_pretty} at {time}"
 BACKTICK_STANDIN = "\u02cb"
 """MODIFIER LETTER GRAVE ACCENT: looks like a backtick inside code, cannot end it."""
 
 
-def _visible(text: str, *, keep_newlines: bool) -> str:
-    """Drop control and format characters (bidirectional overrides, zero-width marks)
-    that can make text read differently from what it is."""
-    kept = _KEPT_CONTROLS if keep_newlines else set()
-    return "".join(
-        char
-        for char in text
-        if char in kept or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co")
-    )
-
-
 def escape(text: str) -> str:
     """`&`, `<` and `>` as entities, so nothing in `text` is parsed as markup."""
-    return (
-        _visible(text, keep_newlines=True)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-    )
+    return escape_mrkdwn(text)
 
 
 def oneline(text: str, limit: int = 300) -> str:
