@@ -72,6 +72,7 @@ from soar.containment.contract import (
     revert_workflow_id,
 )
 from soar.containment.models import ActionState, ContainmentAction
+from soar.durations import seconds_in
 from soar.errors import ConflictError, NotFoundError, TimedOutError, UnavailableError
 from soar.store.repository import Repository
 
@@ -276,8 +277,6 @@ KINDS: dict[ContainmentAsk, ContainmentKind] = {
 
 HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$")
 ACCOUNT = re.compile(r"^[^\s<>|`]{1,256}$")
-DURATION = re.compile(r"^(\d+)([smhd]?)$")
-SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TTL_SECONDS = 30 * 86400
 
 
@@ -302,10 +301,7 @@ def check_target(ask: ContainmentAsk, target: str) -> str:
 def parse_duration(text: str) -> int:
     """Seconds in `3600`, `90s`, `30m`, `2h` or `1d` (at most 30 days); else
     :class:`ValueError`."""
-    match = DURATION.match(text.strip().lower())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration such as 3600, 30m, 2h or 1d")
-    seconds = int(match.group(1)) * SECONDS[match.group(2)]
+    seconds = seconds_in(text)
     if not 1 <= seconds <= MAX_TTL_SECONDS:
         raise ValueError("a TTL is between 1 second and 30 days")
     return seconds

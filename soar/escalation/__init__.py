@@ -1,0 +1,1 @@
+"""Escalation that climbs by itself: policies as data, the chain, its delivery."""
