@@ -4,8 +4,10 @@ Templates are the product's (shipped in `soar/reports/templates/`) or the operat
 (`[reports] templates_dir`, whose files replace the shipped ones of the same name).
 Alert content is only ever data passed to a template, never template source: the
 environment is sandboxed (a template cannot reach Python internals), HTML templates
-(`*.html.j2`) autoescape, and Slack templates escape through the `mrkdwn` filter. An
-undefined name is an error, not an empty string, so a broken override fails loudly.
+(`*.html.j2`) autoescape, Slack templates escape through the `mrkdwn` filter and
+Markdown templates through the `md` filter. Links are made by `md_link` and
+`slack_link` (http(s) only), times shown by `utc`. An undefined name is an error, not
+an empty string, so a broken override fails loudly.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from soar.reports.text import escape_markdown, markdown_link, slack_link, utc
 from soar.safe_text import escape_mrkdwn
 
 
@@ -37,4 +40,8 @@ def report_environment(templates_dir: Path | None = None) -> ImmutableSandboxedE
         keep_trailing_newline=True,
     )
     environment.filters["mrkdwn"] = escape_mrkdwn
+    environment.filters["md"] = escape_markdown
+    environment.filters["md_link"] = markdown_link
+    environment.filters["slack_link"] = slack_link
+    environment.filters["utc"] = utc
     return environment
