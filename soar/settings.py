@@ -24,8 +24,11 @@ from soar.containment.actuators import ActuatorSettings
 from soar.enrichment.markings import TlpSetting
 from soar.enrichment.models import Tlp
 from soar.enrichment.settings import EnrichmentSettings
+from soar.escalation.models import EscalationSettings
 from soar.guardrails.settings import GuardrailSettings
+from soar.paging.pagers import PagerSettings
 from soar.reports.settings import ReportSettings
+from soar.tickets.systems import TicketSystemSettings
 
 DEFAULT_CONFIG_FILE = Path("soar.toml")
 MIB = 1024 * 1024
@@ -176,10 +179,18 @@ class Settings(BaseSettings):
     )
     actuators: dict[str, ActuatorSettings] = Field(default_factory=dict)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    tickets: dict[str, TicketSystemSettings] = Field(
+        default_factory=dict,
+        description="`[tickets.<name>]`: ticket systems (Jira, ServiceNow, TheHive).",
+    )
+    paging: dict[str, PagerSettings] = Field(
+        default_factory=dict, description="`[paging.<name>]`: pagers (PagerDuty)."
+    )
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     correlation: CorrelationSettings = Field(default_factory=CorrelationSettings)
     playbooks: dict[str, PlaybookSettings] = Field(default_factory=dict)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     slack: dict[str, Any] = Field(
         default_factory=dict,
         description="The `[slack]` table: read and checked by the bot (bot.settings).",

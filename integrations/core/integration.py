@@ -19,6 +19,8 @@ from typing import Generic, TypeVar
 from integrations.core.options import IntegrationOptions
 from soar.containment.actuators import Actuator
 from soar.enrichment.providers import Enricher
+from soar.paging.pagers import Pager
+from soar.tickets.systems import TicketSystem
 
 OptionsT = TypeVar("OptionsT", bound=IntegrationOptions)
 
@@ -37,13 +39,17 @@ class Integration(Generic[OptionsT]):
     options: type[OptionsT]
     actuator: Callable[[str, OptionsT], Actuator] | None = None
     enricher: Callable[[str, OptionsT], Enricher] | None = None
+    ticketing: Callable[[str, OptionsT], TicketSystem] | None = None
+    pager: Callable[[str, OptionsT], Pager] | None = None
     check: Check[OptionsT] | None = None
 
     @property
     def kinds(self) -> list[str]:
         """What it can be configured as."""
-        return [
-            kind
-            for kind, factory in (("actuator", self.actuator), ("enricher", self.enricher))
-            if factory is not None
-        ]
+        factories: tuple[tuple[str, object], ...] = (
+            ("actuator", self.actuator),
+            ("enricher", self.enricher),
+            ("ticketing", self.ticketing),
+            ("pager", self.pager),
+        )
+        return [kind for kind, factory in factories if factory is not None]

@@ -2,12 +2,12 @@
 
 `list` shows every integration type the `soar.integrations` entry points install: its
 vendor, what it handles, what it can be configured as — and the ones that failed to
-load, with why. `check NAME` takes a configured actuator (`[actuators.NAME]`) or
-enrichment provider (`[enrichment.providers.NAME]`), validates its options the way the
-worker does (a bad one names the setting, never its value; exit 2), then runs the
-integration's own `check` — reach the product, have the credentials accepted — and
-prints what it found, line by line. Nothing is changed; an `IntegrationError` is one
-line and exit 1.
+load, with why. `check NAME` takes a configured actuator (`[actuators.NAME]`),
+enrichment provider (`[enrichment.providers.NAME]`), ticket system (`[tickets.NAME]`)
+or pager (`[paging.NAME]`), validates its options the way the worker does (a bad one
+names the setting, never its value; exit 2), then runs the integration's own `check` —
+reach the product, have the credentials accepted — and prints what it found, line by
+line. Nothing is changed; an `IntegrationError` is one line and exit 1.
 
 The commands are built around a source of installed integrations (:func:`build`), so
 tests can hand them an :class:`~soar.runtime.integrations.Installed` of their own.
@@ -35,6 +35,8 @@ from soar.settings import Settings, config_path, load_settings, setting_problems
 
 ACTUATORS = "actuators"
 PROVIDERS = "enrichment.providers"
+TICKETS = "tickets"
+PAGING = "paging"
 
 
 def build(found: Callable[[], Installed] = installed) -> typer.Typer:
@@ -64,7 +66,10 @@ def build(found: Callable[[], Installed] = installed) -> typer.Typer:
     @app.command("check")
     def check(
         name: Annotated[
-            str, typer.Argument(help="A configured actuator or enrichment provider name.")
+            str,
+            typer.Argument(
+                help="A configured actuator, enrichment provider, ticket system or pager."
+            ),
         ],
     ) -> None:
         """Validate NAME's configuration, then reach its product with it (changes
@@ -73,7 +78,8 @@ def build(found: Callable[[], Installed] = installed) -> typer.Typer:
         configured = _configured(settings, name)
         if not configured:
             _fail(
-                f"no actuator or enrichment provider is configured as {name!r} "
+                f"no actuator, enrichment provider, ticket system or pager is configured "
+                f"as {name!r} "
                 f"(configured: {', '.join(_names(settings)) or 'none'})",
                 2,
             )
@@ -105,16 +111,21 @@ def _settings() -> Settings:
 
 
 def _configured(settings: Settings, name: str) -> list[tuple[str, IntegrationSettings]]:
-    """Where `name` is configured: as an actuator, an enrichment provider, or both."""
+    """Where `name` is configured: as an actuator, an enrichment provider, a ticket
+    system, a pager — or several of them."""
     found = [
         (ACTUATORS, settings.actuators.get(name)),
         (PROVIDERS, settings.enrichment.providers.get(name)),
+        (TICKETS, settings.tickets.get(name)),
+        (PAGING, settings.paging.get(name)),
     ]
     return [(section, entry) for section, entry in found if entry is not None]
 
 
 def _names(settings: Settings) -> list[str]:
-    return sorted({*settings.actuators, *settings.enrichment.providers})
+    return sorted(
+        {*settings.actuators, *settings.enrichment.providers, *settings.tickets, *settings.paging}
+    )
 
 
 def _check_one(every: Installed, section: str, name: str, entry: IntegrationSettings) -> None:

@@ -33,7 +33,14 @@ from soar.enrichment.providers import (
     build_enricher_registry,
 )
 from soar.integrations.errors import IntegrationConfigError
+from soar.paging.pagers import Pager, PagerFactory, PagerRegistry, build_pager_registry
 from soar.settings import Settings, setting_problems
+from soar.tickets.systems import (
+    TicketSystem,
+    TicketSystemFactory,
+    TicketSystemRegistry,
+    build_ticket_registry,
+)
 
 GROUP = "soar.integrations"
 
@@ -65,6 +72,24 @@ class Installed:
         factories.update(
             {kind: _broken("enrichment.providers", kind, why) for kind, why in self.broken.items()}
         )
+        return factories
+
+    def ticket_system_factories(self) -> dict[str, TicketSystemFactory]:
+        factories: dict[str, TicketSystemFactory] = {
+            kind: _ticket_system_factory(integration)
+            for kind, integration in self.integrations.items()
+            if integration.ticketing is not None
+        }
+        factories.update({kind: _broken("tickets", kind, why) for kind, why in self.broken.items()})
+        return factories
+
+    def pager_factories(self) -> dict[str, PagerFactory]:
+        factories: dict[str, PagerFactory] = {
+            kind: _pager_factory(integration)
+            for kind, integration in self.integrations.items()
+            if integration.pager is not None
+        }
+        factories.update({kind: _broken("paging", kind, why) for kind, why in self.broken.items()})
         return factories
 
 
@@ -108,11 +133,23 @@ def enrichers_of(settings: Settings, found: Installed | None = None) -> Enricher
     return build_enricher_registry(settings.enrichment, (found or installed()).enricher_factories())
 
 
+def ticket_systems_of(settings: Settings, found: Installed | None = None) -> TicketSystemRegistry:
+    """The configured ticket systems (`[tickets.<name>]`)."""
+    return build_ticket_registry(settings.tickets, (found or installed()).ticket_system_factories())
+
+
+def pagers_of(settings: Settings, found: Installed | None = None) -> PagerRegistry:
+    """The configured pagers (`[paging.<name>]`)."""
+    return build_pager_registry(settings.paging, (found or installed()).pager_factories())
+
+
 def check_integrations(settings: Settings) -> None:
     """Build every configured integration once, so a bad one stops the start with one
     message (:class:`IntegrationConfigError`) before anything says it is running."""
     actuators_of(settings)
     enrichers_of(settings)
+    ticket_systems_of(settings)
+    pagers_of(settings)
 
 
 def _actuator_factory(integration: Integration[Any]) -> ActuatorFactory:
@@ -128,6 +165,22 @@ def _enricher_factory(integration: Integration[Any]) -> EnricherFactory:
         assert integration.enricher is not None
         options = options_of(integration, "enrichment.providers", name, raw)
         return integration.enricher(name, options)
+
+    return make
+
+
+def _ticket_system_factory(integration: Integration[Any]) -> TicketSystemFactory:
+    def make(name: str, raw: Mapping[str, Any]) -> TicketSystem:
+        assert integration.ticketing is not None
+        return integration.ticketing(name, options_of(integration, "tickets", name, raw))
+
+    return make
+
+
+def _pager_factory(integration: Integration[Any]) -> PagerFactory:
+    def make(name: str, raw: Mapping[str, Any]) -> Pager:
+        assert integration.pager is not None
+        return integration.pager(name, options_of(integration, "paging", name, raw))
 
     return make
 

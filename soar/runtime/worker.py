@@ -18,12 +18,14 @@ from soar.enrichment.cache import StoreBook
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.markings import Markings
 from soar.notifications.activities import NotificationActivities, NotificationChannel
-from soar.runtime.integrations import actuators_of, enrichers_of
+from soar.paging.activities import PagingActivities
+from soar.runtime.integrations import actuators_of, enrichers_of, pagers_of, ticket_systems_of
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
 from soar.store.activities import StoreActivities
 from soar.store.db import Store
 from soar.store.repository import Repository
+from soar.tickets.activities import TicketActivities
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
 from workflows.notifications import NotificationDeliveryWorkflow, SlackDeliveryWorkflow
@@ -107,6 +109,8 @@ def product_activities(
             channels=notifications.names,
         ).all(),
         *notifications.all(),
+        *TicketActivities(ticket_systems_of(settings)).all(),
+        *PagingActivities(pagers_of(settings)).all(),
     ]
 
 

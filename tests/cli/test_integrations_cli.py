@@ -180,7 +180,8 @@ async def test_a_bad_option_names_the_setting_never_its_value_and_exits_2(
     [
         (
             "",
-            "error: no actuator or enrichment provider is configured as 'edge' (configured: none)",
+            "error: no actuator, enrichment provider, ticket system or pager is configured as "
+            "'edge' (configured: none)",
             2,
         ),
         (
