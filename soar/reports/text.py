@@ -22,9 +22,11 @@ _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
 """Characters a URL keeps as written; everything else (spaces, quotes, `<>|()`, `\\`)
 is percent-encoded, so the URL cannot end a Markdown or Slack link early."""
-_MD_INLINE = re.compile(r"([\\`*_\[\]{}|~#!])")
-_MD_LIST_MARK = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
-_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~#])")
+_MD_LIST_MARK = re.compile(r"^(\s*)([-+=])(?=[\s=-]|$)", re.MULTILINE)
+"""A bullet (`- `, `+ `) or a setext underline (`---`, `===`) starting a line."""
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s|$)", re.MULTILINE)
+"""An ordered list item (`1. `, `2) `) starting a line."""
 _MD_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)")
 
 
@@ -44,6 +46,11 @@ def clip_escaped(text: str, limit: int) -> str:
     return head + TRUNCATION_MARK
 
 
+def _newlines(text: str) -> str:
+    """Carriage returns as line breaks (the cleaning below drops control characters)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def line(text: str | None, limit: int) -> str:
     """A one-line value (a title, a name, an observable): visible characters only,
     runs of white space as one space, clipped. An attacker's line break cannot forge a
@@ -51,7 +58,7 @@ def line(text: str | None, limit: int) -> str:
     if not text:
         return ""
     head = text[: limit * 4]
-    flat = _WHITESPACE.sub(" ", visible(head, keep_newlines=False)).strip()
+    flat = _WHITESPACE.sub(" ", visible(_newlines(head), keep_newlines=True)).strip()
     return clip(flat, limit, cut=len(head) < len(text))
 
 
@@ -61,7 +68,7 @@ def paragraph(text: str | None, limit: int) -> str:
     if not text:
         return ""
     head = text[: limit * 4]
-    kept = visible(head, keep_newlines=True).replace("\t", " ").strip()
+    kept = visible(_newlines(head), keep_newlines=True).replace("\t", " ").strip()
     return clip(kept, limit, cut=len(head) < len(text))
 
 
