@@ -20,8 +20,8 @@ from soar.tickets.models import CaseId, SystemName
 PAGE = "paging.page"
 """Activity: send a page (:class:`PageRequest` → :class:`PageReceipt`)."""
 
-MAX_SUMMARY = 1024
-"""PagerDuty's limit on a summary, the tightest of the pagers."""
+MAX_SUMMARY = 4000
+"""The longest summary a page carries; each pager cuts it to its own limit."""
 MAX_LINKS = 10
 MAX_DETAILS = 50
 

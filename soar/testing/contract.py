@@ -1,5 +1,6 @@
-"""The contracts every actuator and every enricher keep, as tests any integration runs
-against its emulator (:class:`ActuatorContract`, :class:`EnricherContract`).
+"""The contracts every actuator, enricher, ticket system and pager keeps, as tests any
+integration runs against its emulator (:class:`ActuatorContract`,
+:class:`EnricherContract`, :class:`TicketSystemContract`, :class:`PagerContract`).
 
 Subclass :class:`ActuatorContract` in your test module and give it four fixtures —
 `emulator` (a running :class:`EmulatedProduct`), `actuator` (your actuator configured
@@ -18,9 +19,12 @@ a result or an error.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Protocol
 
 import pytest
+from temporalio.exceptions import ApplicationError
 
 from soar.alerts.models import Observable
 from soar.containment.actuators import Actuator, ActuatorResult
@@ -28,6 +32,12 @@ from soar.containment.models import ContainmentCommand
 from soar.enrichment.models import Verdict
 from soar.enrichment.providers import Enricher
 from soar.integrations.errors import CredentialsRejected, PermanentError, RequestRejected
+from soar.paging.activities import PagingActivities
+from soar.paging.models import PageAction, PageRequest
+from soar.paging.pagers import Pager, PagerRegistry
+from soar.tickets.activities import TicketActivities
+from soar.tickets.models import OpenTicket, TicketComment, TicketDraft
+from soar.tickets.systems import TicketSystem, TicketSystemRegistry
 
 
 class EmulatedProduct(Protocol):
@@ -194,3 +204,208 @@ class EnricherContract:
         found = await enricher.enrich(malicious)
         assert found is not None
         _no_secret_in(found.model_dump_json(), service.secrets)
+
+
+class EmulatedTicketing(Protocol):
+    """What the ticket system contract needs of a ticketing emulator."""
+
+    secrets: list[str]
+    holding: asyncio.Event
+    create_call: tuple[str, str]
+    """The method and a path fragment of the call that creates a ticket (to hold)."""
+
+    @property
+    def tickets_created(self) -> int:
+        """Tickets the vendor created (every one, whoever asked)."""
+        ...
+
+    @property
+    def requests(self) -> int:
+        """Requests that reached the emulated vendor (every one, answered or not)."""
+        ...
+
+    def comments_on(self, key: str) -> list[str]:
+        """The comments' texts on the ticket `key`, oldest first."""
+        ...
+
+    def throttle(self, times: int = 1, *, seconds: float = 1) -> None: ...
+
+    def hold(self, method: str, path_contains: str) -> None: ...
+
+    def release(self) -> None: ...
+
+
+def _open_request(system: TicketSystem, draft: TicketDraft) -> OpenTicket:
+    return OpenTicket(system=system.name, **draft.model_dump())
+
+
+def _ticket_activities(system: TicketSystem) -> TicketActivities:
+    return TicketActivities(TicketSystemRegistry([system]))
+
+
+class TicketSystemContract:
+    """The inherited ticket system tests, through the `tickets.*` activities. Fixtures:
+    `emulator` (a running :class:`EmulatedTicketing`), `system` and
+    `bad_credentials_system` (configured against it), `draft` (a case's ticket)."""
+
+    async def test_open_then_find_then_comment_once(
+        self, emulator: EmulatedTicketing, system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        activities = _ticket_activities(system)
+        opened = await activities.open_ticket(_open_request(system, draft))
+        assert opened.created and opened.key
+        assert (opened.system, opened.vendor) == (system.name, system.vendor)
+        assert opened.url.startswith(("http://", "https://")) and opened.key in opened.url
+        assert await system.find(draft.case_id) == opened.model_copy(update={"created": False})
+        assert await system.find(f"{draft.case_id}-other") is None
+        text = f"Case {draft.case_id} closed: contained and verified."
+        comment = TicketComment(
+            system=system.name, key=opened.key, case_id=draft.case_id, text=text
+        )
+        first = await activities.comment_ticket(comment)
+        again = await activities.comment_ticket(comment)
+        assert (first.key, first.added, again.added) == (opened.key, True, False)
+        assert emulator.comments_on(opened.key) == [text]
+        without_key = comment.model_copy(update={"key": None, "text": f"{text} (again)"})
+        assert (await activities.comment_ticket(without_key)).key == opened.key
+        assert emulator.tickets_created == 1
+
+    async def test_opening_twice_is_one_ticket(
+        self, emulator: EmulatedTicketing, system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        activities = _ticket_activities(system)
+        first = await activities.open_ticket(_open_request(system, draft))
+        second = await activities.open_ticket(_open_request(system, draft))
+        assert (first.created, second.created) == (True, False)
+        assert second.key == first.key
+        assert emulator.tickets_created == 1
+
+    async def test_a_crash_after_the_vendor_created_it_is_one_ticket(
+        self, emulator: EmulatedTicketing, system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        """The first attempt dies after the vendor created the ticket, before hearing of
+        it; the retry finds that ticket."""
+        activities = _ticket_activities(system)
+        emulator.hold(*emulator.create_call)
+        first = asyncio.create_task(activities.open_ticket(_open_request(system, draft)))
+        await asyncio.wait_for(emulator.holding.wait(), 30)
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        emulator.release()
+        retried = await activities.open_ticket(_open_request(system, draft))
+        assert not retried.created
+        assert emulator.tickets_created == 1
+
+    async def test_a_rate_limit_is_waited_out(
+        self, emulator: EmulatedTicketing, system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        emulator.throttle(1, seconds=1)
+        opened = await _ticket_activities(system).open_ticket(_open_request(system, draft))
+        assert opened.created
+        assert emulator.tickets_created == 1
+
+    async def test_a_bad_credential_is_one_clear_error_not_retried(
+        self, emulator: EmulatedTicketing, bad_credentials_system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        before = emulator.requests
+        activities = _ticket_activities(bad_credentials_system)
+        with pytest.raises(ApplicationError) as refused:
+            await activities.open_ticket(_open_request(bad_credentials_system, draft))
+        assert refused.value.non_retryable
+        assert refused.value.type == "CredentialsRejected"
+        message = refused.value.message
+        assert message.startswith(f"{bad_credentials_system.name}: credentials rejected")
+        _no_secret_in(message, emulator.secrets)
+        assert emulator.requests == before + 1
+        assert emulator.tickets_created == 0
+
+    async def test_nothing_secret_is_in_a_ticket_reference(
+        self, emulator: EmulatedTicketing, system: TicketSystem, draft: TicketDraft
+    ) -> None:
+        opened = await _ticket_activities(system).open_ticket(_open_request(system, draft))
+        _no_secret_in(opened.model_dump_json(), emulator.secrets)
+
+
+class EmulatedPaging(Protocol):
+    """What the pager contract needs of a paging emulator."""
+
+    secrets: list[str]
+
+    @property
+    def alerts_opened(self) -> int:
+        """Alerts the service opened."""
+        ...
+
+    @property
+    def requests(self) -> int:
+        """Requests that reached the emulated service (every one, answered or not)."""
+        ...
+
+    def status_of(self, dedup_key: str) -> str | None:
+        """triggered, acknowledged or resolved: the latest alert of the key (None: none)."""
+        ...
+
+    def throttle(self, times: int = 1, *, seconds: float = 1) -> None: ...
+
+
+def _page(pager: Pager, action: PageAction, case_id: str) -> PageRequest:
+    return PageRequest(
+        pager=pager.name,
+        action=action,
+        case_id=case_id,
+        summary=f"Case {case_id}: ransomware on ws-01 is not acknowledged",
+    )
+
+
+class PagerContract:
+    """The inherited pager tests, through the `paging.page` activity. Fixtures:
+    `emulator` (a running :class:`EmulatedPaging`), `pager` and `bad_credentials_pager`
+    (configured against it), and `case_id`."""
+
+    async def test_a_case_is_one_alert_acknowledged_and_resolved_with_it(
+        self, emulator: EmulatedPaging, pager: Pager, case_id: str
+    ) -> None:
+        activities = PagingActivities(PagerRegistry([pager]))
+        first = await activities.page(_page(pager, PageAction.TRIGGER, case_id))
+        await activities.page(_page(pager, PageAction.TRIGGER, case_id))
+        assert (first.pager, first.vendor, first.dedup_key) == (pager.name, pager.vendor, case_id)
+        assert emulator.alerts_opened == 1
+        assert emulator.status_of(case_id) == "triggered"
+        await activities.page(_page(pager, PageAction.ACKNOWLEDGE, case_id))
+        assert emulator.status_of(case_id) == "acknowledged"
+        await activities.page(_page(pager, PageAction.RESOLVE, case_id))
+        await activities.page(_page(pager, PageAction.RESOLVE, case_id))
+        assert emulator.status_of(case_id) == "resolved"
+        assert emulator.alerts_opened == 1
+
+    async def test_a_rate_limit_is_backed_off_and_the_page_lands(
+        self, emulator: EmulatedPaging, pager: Pager, case_id: str
+    ) -> None:
+        emulator.throttle(1)
+        activities = PagingActivities(PagerRegistry([pager]))
+        await activities.page(_page(pager, PageAction.TRIGGER, case_id))
+        assert emulator.status_of(case_id) == "triggered"
+
+    async def test_a_bad_credential_is_one_clear_error_not_retried(
+        self, emulator: EmulatedPaging, bad_credentials_pager: Pager, case_id: str
+    ) -> None:
+        before = emulator.requests
+        activities = PagingActivities(PagerRegistry([bad_credentials_pager]))
+        with pytest.raises(ApplicationError) as refused:
+            await activities.page(_page(bad_credentials_pager, PageAction.TRIGGER, case_id))
+        assert refused.value.non_retryable
+        assert refused.value.type == "CredentialsRejected"
+        message = refused.value.message
+        assert message.startswith(f"{bad_credentials_pager.name}: credentials rejected")
+        _no_secret_in(message, emulator.secrets)
+        assert emulator.requests == before + 1
+        assert emulator.alerts_opened == 0
+
+    async def test_nothing_secret_is_in_a_receipt(
+        self, emulator: EmulatedPaging, pager: Pager, case_id: str
+    ) -> None:
+        receipt = await PagingActivities(PagerRegistry([pager])).page(
+            _page(pager, PageAction.TRIGGER, case_id)
+        )
+        _no_secret_in(receipt.model_dump_json(), emulator.secrets)
