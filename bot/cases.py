@@ -1,5 +1,5 @@
-"""Documenting and escalating cases: the Add note and Escalate buttons of the case
-message, their modals, and the "Add to case" message shortcut.
+"""Documenting, acknowledging and escalating cases: the Acknowledge, Add note and
+Escalate buttons of the case message, their modals, and the "Add to case" shortcut.
 
 Everything lands as a `command` signal to the case workflow (see
 :mod:`bot.case_commands`), with an id derived from the Slack view, so the timeline
@@ -50,6 +50,21 @@ def register(app: AsyncApp, bot: Bot) -> None:
     ) -> None:
         await ack()
         await _open_case_modal(bot, client, body, Click.of(body, action), note_modal)
+
+    @app.action(ActionId.CASE_ACKNOWLEDGE)
+    async def acknowledge(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        click = Click.of(body, action)
+        command = CaseCommand(
+            # One acknowledgement per person and case however often they click.
+            id=f"slack:ack:{click.value}:{click.user}",
+            kind=CaseCommandKind.ACKNOWLEDGE,
+            actor=bot.people.name(click.user),
+        )
+        answer = await change_case(bot, click.user, click.value, command, Permission.TRIAGE)
+        await tell(client, click.channel, click.user, answer.text)
 
     @app.action(ActionId.CASE_ESCALATE)
     async def open_escalation(

@@ -22,6 +22,8 @@ class ActionId(StrEnum):
     DENY = "approval.deny"
     CASE_NOTE = "case.note"
     CASE_ESCALATE = "case.escalate"
+    CASE_ACKNOWLEDGE = "case.acknowledge"
+    """Take the case on: stops the escalation chain's "not acknowledged" levels."""
     UNDO = "containment.undo"
     """Revert a containment action in force (on its thread reply and in App Home)."""
     LINK = "link.open"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot import blocks as kit
 from bot.ids import ActionId
@@ -22,7 +22,7 @@ from bot.people import People
 from soar.alerts.models import Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState, DecisionKind
 from soar.cases.contract import case_workflow_id
-from soar.cases.models import Case, TimelineEvent, TimelineKind
+from soar.cases.models import Case, CaseState, TimelineEvent, TimelineKind
 from soar.containment.models import ActionState, ContainmentVerb
 from soar.notifications.models import CaseContext, ProviderVerdict
 
@@ -84,6 +84,10 @@ def case_message(case: Case, context: CaseContext, links: Links, people: People)
         ("State", state),
         ("Alerts", alerts),
         ("Assignee", people.show(case.assignee) if case.assignee else "nobody"),
+        (
+            "Acknowledged",
+            people.show(case.acknowledged_by) if case.acknowledged_by else "not yet",
+        ),
         ("Source", oneline(context.source, 200) if context.source else "—"),
         ("Rule", oneline(context.rule, 300) if context.rule else "—"),
     ]
@@ -105,16 +109,25 @@ def case_message(case: Case, context: CaseContext, links: Links, people: People)
         kit.actions(
             "case.actions",
             revision,
-            [
-                kit.button("Add note", ActionId.CASE_NOTE, case.id),
-                kit.button("Escalate", ActionId.CASE_ESCALATE, case.id, style="danger"),
-            ],
+            _case_buttons(case),
         )
     )
     text = (
         f"{case.severity.value.capitalize()} case: {oneline(case.title, 500)} ({alerts}, {state})"
     )
     return Rendered(kit.fallback(text), kit.message_blocks(body))
+
+
+def _case_buttons(case: Case) -> list[ButtonElement]:
+    """Acknowledge (until someone has, or the case is closed), Add note, Escalate."""
+    buttons = [
+        kit.button("Add note", ActionId.CASE_NOTE, case.id),
+        kit.button("Escalate", ActionId.CASE_ESCALATE, case.id, style="danger"),
+    ]
+    if case.acknowledged_by is None and case.state is not CaseState.CLOSED:
+        ack = kit.button("Acknowledge", ActionId.CASE_ACKNOWLEDGE, case.id, style="primary")
+        buttons.insert(0, ack)
+    return buttons
 
 
 def _observables(case: Case) -> list[Block]:
@@ -349,12 +362,15 @@ def escalation_message(
     links: Links,
     *,
     permalink: str | None = None,
+    level: str | None = None,
 ) -> Rendered:
-    """The notice in the escalation channel: which case, by whom, to whom, why, and a
-    link to the case's own message."""
+    """The notice in the escalation channel (or a level's channel or recipient): which
+    case, by whom, to whom, why, and a link to the case's own message."""
     title = oneline(case.title, 200) if case else code(case_id)
     severity = f"{SEVERITY_MARK[case.severity]} {case.severity.value} · " if case else ""
     target = f" to {people.show(to)}" if to else ""
+    if level:
+        target += f" ({oneline(level, 80)})"
     body: list[Block] = [
         kit.section(
             f":rotating_light: *Escalated{target}* by {people.show(actor)}\n{severity}{title}"

@@ -215,10 +215,16 @@ class Publisher:
         return self.settings.default_channel
 
     async def notify_escalation(self, notice: EscalationNotice) -> SlackPost:
-        """Tell the escalation channel, once per escalation."""
-        channel = self.settings.escalation_channel
-        if not channel:
-            return SlackPost(outcome="skipped")
+        """Announce an escalation once per place: a policy level's channel and each of
+        its people by direct message, else (a person's escalation without a policy) the
+        escalation channel. Someone with no Slack id is skipped: the case thread shows
+        the escalation anyway."""
+        if notice.level is None:
+            places = [(f"escalation:{notice.id}", self.settings.escalation_channel)]
+        else:
+            places = [(f"escalation:{notice.id}", notice.channel)] if notice.channel else []
+            for person in notice.people:
+                places.append((f"escalation:{notice.id}:{person}", self.people.slack_id(person)))
 
         async def render() -> Rendered:
             case = await self.store.get_case_detail(notice.case_id, alert_limit=0)
@@ -231,9 +237,13 @@ class Publisher:
                 self.people,
                 self.links,
                 permalink=await self._case_permalink(notice.case_id),
+                level=notice.level,
             )
 
-        return await self._post_once(f"escalation:{notice.id}", channel, render)
+        posts = [
+            await self._post_once(key, place, render) for key, place in places if place is not None
+        ]
+        return posts[0] if posts else SlackPost(outcome="skipped")
 
     async def notify_person(self, notice: PersonNotice) -> SlackPost:
         """Send a playbook's message to a person (direct message) or a channel, once.

@@ -51,9 +51,12 @@ with workflow.unsafe.imports_passed_through():
         TimelineKind,
     )
     from soar.cases.reducer import Entry, apply_command, attach_alert
+    from soar.escalation.chain import EscalationState
+    from soar.escalation.models import Policy
     from soar.notifications.models import CaseMessageRequest, EscalationNotice
     from soar.store.activities import CaseChanges, StoreActivities
 
+from workflows.escalation import ESCALATION_CHAIN, Escalator
 from workflows.notifications import Outbox
 
 STORE_TIMEOUT = timedelta(seconds=60)
@@ -108,17 +111,28 @@ class CaseWorkflow:
         self._watchers: set[asyncio.Task[None]] = set()
         self._cancelling: list[asyncio.Task[None]] = []
         self._outbox = Outbox(input.channels, input.outbox)
+        self._chain = workflow.patched(ESCALATION_CHAIN)
+        self._escalator = Escalator(input.escalation, self._outbox)
         window = timedelta(seconds=input.window_seconds)
+        self._quiet_from = workflow.now()
         while True:
+            if self._chain:
+                await self._escalate_due()
             try:
-                await workflow.wait_condition(self._has_news, timeout=window)
+                await workflow.wait_condition(self._has_news, timeout=self._timeout(window))
             except TimeoutError:
+                if self._chain and workflow.now() < self._quiet_from + window:
+                    continue  # woken for the escalation chain, not by the quiet window
                 await self._forget_vanished_playbooks()
                 if not (self._state.running_playbooks or self._has_news()):
+                    if self._escalator.active:
+                        self._quiet_from = workflow.now()
+                        continue  # a case nobody answered does not end quietly
                     await self._end_quiet()
                     break
                 continue
             await self._process()
+            self._quiet_from = workflow.now()
             if self._case is not None and self._case.state in TERMINAL:
                 break
             if self._history_full():
@@ -129,6 +143,33 @@ class CaseWorkflow:
 
     def _has_news(self) -> bool:
         return bool(self._alerts or self._commands or self._ended)
+
+    def _timeout(self, window: timedelta) -> timedelta:
+        """How long to wait for news: the correlation window, or less when the
+        escalation chain has something due sooner (runs without the chain: the window)."""
+        if not self._chain:
+            return window
+        now = workflow.now()
+        wait = self._quiet_from + window - now
+        wake = self._escalator.wake()
+        if wake is not None:
+            wait = min(wait, wake - now)
+        return max(wait, timedelta(milliseconds=1))
+
+    async def _escalate_due(self) -> None:
+        """Fire what the escalation chain has due now, and record it."""
+        if self._case is None:
+            return
+        entries = await self._escalator.run_due(self._case)
+        if entries:
+            self._note_escalation(entries)
+            await self._record_events([self._entry(entry) for entry in entries])
+
+    def _note_escalation(self, entries: list[Entry]) -> None:
+        """A level that fired marks the case escalated."""
+        assert self._case is not None
+        if any(e.kind == TimelineKind.ESCALATION_LEVEL for e in entries):
+            self._case = self._case.model_copy(update={"escalated": True})
 
     async def _finish(self) -> None:
         """End the case: record the commands that raced its end, leave unsent notifications
@@ -150,6 +191,8 @@ class CaseWorkflow:
                     channels=self._state.channels,
                     generation=self._state.generation + 1,
                     pending_alerts=list(self._alerts),
+                    escalation_policy=self._state.escalation_policy,
+                    escalation_members=self._state.escalation_members,
                 )
             )
 
@@ -171,6 +214,7 @@ class CaseWorkflow:
                 "pending_commands": list(self._commands),
                 "started_playbooks": list(self._state.started_playbooks),
                 "outbox": self._outbox.queued(),
+                "escalation": self._escalator.state,
             }
         )
 
@@ -194,6 +238,13 @@ class CaseWorkflow:
         now = workflow.now()
         info = workflow.info()
         run = info.run_id if self._state.generation else info.first_execution_run_id
+        policy = self._state.escalation_policy
+        if self._chain:
+            self._escalator.state = EscalationState(
+                policy=policy or Policy(),
+                members=self._state.escalation_members,
+                started_at=now,
+            )
         return Case(
             id=f"{workflow.info().workflow_id}-{run[:8]}",
             correlation_key=self._state.correlation_key,
@@ -202,6 +253,7 @@ class CaseWorkflow:
             severity=first.severity.level,
             created_at=now,
             updated_at=now,
+            escalation_policy=policy.name if policy and self._chain else None,
         )
 
     async def _process(self) -> None:
@@ -234,7 +286,8 @@ class CaseWorkflow:
             if command.id in self._seen_commands or addressed_to not in (None, self._case.id):
                 continue
             self._seen_commands.add(command.id)
-            events.extend(self._apply(command))
+            entries = await self._apply(command)
+            events.extend(self._entry(entry) for entry in entries)
         events.extend(self._playbook_failures(ended))
         self._case = self._case.model_copy(update={"updated_at": workflow.now()})
         self._tag()
@@ -267,29 +320,47 @@ class CaseWorkflow:
         raised = [self._entry(change.severity_raised)] if change.severity_raised else []
         return [self._entry(change.attached), *raised]
 
-    def _apply(self, command: CaseCommand) -> list[TimelineEvent]:
+    async def _apply(self, command: CaseCommand) -> list[Entry]:
         """Apply one command to the case (see :func:`apply_command`) and carry out what it
-        asks for; returns the timeline entries it makes."""
+        asks for — the escalation chain hears of acknowledgements, decisions awaited and
+        taken, closing, manual escalations and tickets; returns the timeline entries."""
         assert self._case is not None
-        change = apply_command(self._case, command)
+        change = apply_command(self._case, command, workflow.now())
+        if change.ticket is not None and self._chain:
+            return await self._escalator.open_ticket_by_hand(self._case, command)
         if change.entry is None:
             return []
         if change.pins_severity:
             self._state.severity_pinned = True
+        before = self._case.state
+        self._case = change.case
+        entries = [change.entry]
         if change.escalates:
-            self._outbox.escalation(
-                EscalationNotice(
-                    id=command.id,
-                    case_id=self._case.id,
-                    actor=command.actor,
-                    reason=command.text,
-                    to=command.data.get("to"),
-                )
+            by_policy = (
+                await self._escalator.escalate_by_hand(self._case, command) if self._chain else None
             )
+            if by_policy is None:
+                self._outbox.escalation(
+                    EscalationNotice(
+                        id=command.id,
+                        case_id=self._case.id,
+                        actor=command.actor,
+                        reason=command.text,
+                        to=command.data.get("to"),
+                    )
+                )
+            else:
+                entries.extend(by_policy)
         if change.closes:
             self._cancel_playbooks()
-        self._case = change.case
-        return [self._entry(change.entry)]
+        if self._chain:
+            if change.acknowledges:
+                entries.extend(await self._escalator.acknowledged(self._case))
+            if self._case.state is not before:
+                entries.extend(await self._escalator.state_changed(self._case, before))
+            if change.closes:
+                entries.extend(await self._escalator.closed(self._case))
+        return entries
 
     def _entry(self, entry: Entry) -> TimelineEvent:
         return self._event(entry.kind, entry.actor, entry.summary, entry.reason, **entry.data)

@@ -28,8 +28,9 @@ REQUIRED_FIELD: dict[CaseCommandKind, str] = {
     CaseCommandKind.SET_SEVERITY: "severity",
     CaseCommandKind.SET_STATE: "state",
     CaseCommandKind.CLOSE: "resolution",
+    CaseCommandKind.TICKET: "system",
 }
-"""The field each kind of command cannot do without (escalate needs none)."""
+"""The field each kind of command cannot do without (escalate and acknowledge need none)."""
 
 
 class CommandBody(BaseModel):
@@ -42,6 +43,15 @@ class CommandBody(BaseModel):
     severity: Severity | None = None
     state: CaseState | None = None
     resolution: Resolution | None = None
+    to: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="escalate: the level of the case's policy (its name or number), or a person.",
+    )
+    system: str | None = Field(
+        default=None, min_length=1, max_length=100, description="ticket: the `[tickets]` name."
+    )
 
     @model_validator(mode="after")
     def _has_what_it_needs(self) -> CommandBody:
@@ -112,7 +122,12 @@ async def send_command(
 ) -> CommandAccepted:
     """Signal the case's workflow. A case that has ended takes notes only (written to its
     timeline at once, `workflow_id` null); any other change to it is 409."""
-    command = CaseCommand(id=command_id(case_id, body, idempotency_key), **body.model_dump())
+    data = {name: value for name in ("to", "system") if (value := getattr(body, name))}
+    command = CaseCommand(
+        id=command_id(case_id, body, idempotency_key),
+        **body.model_dump(exclude={"to", "system"}),
+        data=data,
+    )
     sent = await service.send_command(svc.client, svc.store, case_id, command)
     return CommandAccepted(
         command_id=command.id, case_id=sent.case.id, workflow_id=sent.workflow_id

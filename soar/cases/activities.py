@@ -26,6 +26,7 @@ from soar.cases.contract import (
 )
 from soar.cases.correlation import CorrelationSettings, correlation_key
 from soar.enrichment.models import Triage
+from soar.escalation.models import EscalationSettings
 
 MATCH_PLAYBOOKS = "playbooks.match"
 """The activity that names the playbooks an alert triggers (registered by the playbook SDK)."""
@@ -68,21 +69,32 @@ class PlaybookLaunch(BaseModel):
 
 
 class CorrelationActivities:
-    """Bound to the correlation settings, the task queue the case workflows run on, and
-    the notification channels cases are shown in."""
+    """Bound to the correlation settings, the task queue the case workflows run on, the
+    notification channels cases are shown in, and the escalation policies new cases
+    take theirs from."""
 
     def __init__(
-        self, settings: CorrelationSettings, task_queue: str, *, channels: list[str] | None = None
+        self,
+        settings: CorrelationSettings,
+        task_queue: str,
+        *,
+        channels: list[str] | None = None,
+        escalation: EscalationSettings | None = None,
     ) -> None:
         self.settings = settings
         self.task_queue = task_queue
         self.channels = channels or []
+        self.escalation = escalation or EscalationSettings()
 
     @activity.defn(name="cases.correlate")
     async def correlate(self, request: CorrelateInput) -> CaseRef:
         """Signal the alert into its case, starting the case when none is open."""
-        key, window = correlation_key(request.alert, self.settings)
+        alert = request.alert
+        key, window = correlation_key(alert, self.settings)
         workflow_id = case_workflow_id(key)
+        policy = self.escalation.policy_for(
+            alert.severity.level, alert.rule.name or "", alert.source
+        )
         await activity.client().start_workflow(
             CASE_WORKFLOW,
             CaseInput(
@@ -90,6 +102,10 @@ class CorrelationActivities:
                 window_seconds=window,
                 history_limit=self.settings.case_history_limit,
                 channels=self.channels,
+                escalation_policy=policy,
+                escalation_members=[self.escalation.members(level) for level in policy.levels]
+                if policy
+                else [],
             ),
             id=workflow_id,
             task_queue=self.task_queue,

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 from soar.alerts.models import Alert
 from soar.cases.models import Case, CaseCommand
 from soar.enrichment.models import Triage
+from soar.escalation.chain import EscalationState
+from soar.escalation.models import Policy
 from soar.notifications.models import Notification, from_slack_era
 
 CASE_WORKFLOW = "CaseWorkflow"
@@ -90,6 +92,15 @@ class CaseInput(BaseModel):
     )
     generation: int = Field(
         default=0, description="Cases this workflow id has held before this one."
+    )
+    escalation_policy: Policy | None = Field(
+        default=None, description="The policy a case opened by this input escalates under."
+    )
+    escalation_members: list[list[str]] = Field(
+        default_factory=list, description="Each level's direct recipients, as configured."
+    )
+    escalation: EscalationState | None = Field(
+        default=None, description="The open case's escalation, carried over."
     )
 
 

@@ -120,6 +120,11 @@ class Case(BaseModel):
     updated_at: UtcDatetime
     escalated: bool = False
     tags: list[str] = Field(default_factory=list)
+    acknowledged_by: str | None = None
+    acknowledged_at: UtcDatetime | None = None
+    escalation_policy: str | None = Field(
+        default=None, description="The escalation policy the case opened under."
+    )
 
 
 class CaseCommandKind(StrEnum):
@@ -129,6 +134,8 @@ class CaseCommandKind(StrEnum):
     SET_STATE = "set_state"
     ESCALATE = "escalate"
     CLOSE = "close"
+    ACKNOWLEDGE = "acknowledge"
+    TICKET = "ticket"
 
 
 class CaseCommand(BaseModel):
@@ -164,3 +171,7 @@ def describe_command(command: CaseCommand) -> tuple[str, str]:
         case CaseCommandKind.CLOSE:
             resolution = command.resolution.value if command.resolution else "no resolution"
             return TimelineKind.STATE_CHANGED, f"Closed as {resolution}"
+        case CaseCommandKind.ACKNOWLEDGE:
+            return TimelineKind.ACKNOWLEDGED, f"Acknowledged by {command.actor}"
+        case CaseCommandKind.TICKET:
+            return TimelineKind.TICKET_OPENED, f"Ticket asked for in {command.data.get('system')}"

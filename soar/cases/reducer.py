@@ -10,6 +10,7 @@ place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from soar.cases.contract import AttachAlert
@@ -58,6 +59,9 @@ class Applied:
     pins_severity: bool = False
     escalates: bool = False
     closes: bool = False
+    acknowledges: bool = False
+    ticket: str | None = None
+    """The ticket system a `ticket` command asks for (the workflow opens it)."""
 
 
 def attach_alert(case: Case, attach: AttachAlert, *, severity_pinned: bool) -> Attached:
@@ -113,12 +117,12 @@ def attach_alert(case: Case, attach: AttachAlert, *, severity_pinned: bool) -> A
     return Attached(case=changed, attached=attached, severity_raised=raised)
 
 
-def apply_command(case: Case, command: CaseCommand) -> Applied:
-    """What one command does to the case. A severity or state change without a value,
-    and a `set_state` to closed (closing takes a `close`, with its resolution), change
-    nothing."""
+def apply_command(case: Case, command: CaseCommand, at: datetime) -> Applied:
+    """What one command does to the case at `at`. A severity or state change without a
+    value, a `set_state` to closed (closing takes a `close`, with its resolution), and
+    acknowledging a case someone has acknowledged, change nothing."""
     updates: dict[str, object] = {}
-    pins = escalates = closes = False
+    pins = escalates = closes = acknowledges = False
     kind, summary = describe_command(command)
     match command.kind:
         case CaseCommandKind.ASSIGN:
@@ -140,6 +144,14 @@ def apply_command(case: Case, command: CaseCommand) -> Applied:
         case CaseCommandKind.CLOSE:
             updates |= {"state": CaseState.CLOSED, "resolution": command.resolution}
             closes = True
+        case CaseCommandKind.ACKNOWLEDGE:
+            if case.acknowledged_by is not None:
+                return Applied(case=case, entry=None)
+            updates |= {"acknowledged_by": command.actor, "acknowledged_at": at}
+            acknowledges = True
+        case CaseCommandKind.TICKET:
+            system = str(command.data.get("system") or "").strip()
+            return Applied(case=case, entry=None, ticket=system or None)
         case CaseCommandKind.NOTE:
             pass
     reason = command.text if command.kind is not CaseCommandKind.NOTE else None
@@ -150,4 +162,5 @@ def apply_command(case: Case, command: CaseCommand) -> Applied:
         pins_severity=pins,
         escalates=escalates,
         closes=closes,
+        acknowledges=acknowledges,
     )

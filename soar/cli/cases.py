@@ -1,5 +1,5 @@
-"""`soar cases list|show|note|assign|escalate|close`: cases through the running operator
-API, like any other client, so a refusal reads as the API and Slack word it.
+"""`soar cases list|show|note|assign|ack|escalate|ticket|close`: cases through the running
+operator API, like any other client, so a refusal reads as the API and Slack word it.
 
 Almost every string shown here comes, in the end, from whoever can send an alert, so
 nothing from the API is ever parsed as Rich markup: values go into tables as `Text`.
@@ -305,11 +305,33 @@ def assign(case_id: str, assignee: str, actor: Actor, url: ApiUrl = None) -> Non
 def escalate(
     case_id: str,
     actor: Actor,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The level of the case's escalation policy (name or number), else the next.",
+        ),
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="Why it needs more eyes.")] = None,
     url: ApiUrl = None,
 ) -> None:
-    """Escalate an open case."""
-    _send(case_id, {"kind": "escalate", "actor": actor, "text": reason}, url)
+    """Escalate an open case: the level named (or the next one) fires now."""
+    body: dict[str, Any] = {"kind": "escalate", "actor": actor, "text": reason}
+    if to:
+        body["to"] = to
+    _send(case_id, body, url)
+
+
+@app.command("ack")
+def acknowledge(case_id: str, actor: Actor, url: ApiUrl = None) -> None:
+    """Take a case on: its escalation stops climbing (pages are acknowledged)."""
+    _send(case_id, {"kind": "acknowledge", "actor": actor}, url)
+
+
+@app.command("ticket")
+def ticket(case_id: str, system: str, actor: Actor, url: ApiUrl = None) -> None:
+    """Open the case's ticket in SYSTEM (a `[tickets]` name); a second ask finds it."""
+    _send(case_id, {"kind": "ticket", "actor": actor, "system": system}, url)
 
 
 @app.command("close")

@@ -147,6 +147,13 @@ class EscalationNotice(BaseModel):
     to: str | None = Field(
         default=None, description="A person's name (or a channel's own id for them)."
     )
+    level: str | None = Field(default=None, description="The escalation level, when a policy's.")
+    channel: str | None = Field(
+        default=None, description="Where to announce it (else the escalation channel)."
+    )
+    people: list[str] = Field(
+        default_factory=list, description="Users told directly, each once (a level's members)."
+    )
 
 
 class PersonNotice(BaseModel):

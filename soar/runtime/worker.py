@@ -107,6 +107,7 @@ def product_activities(
             settings.correlation,
             settings.temporal.task_queue,
             channels=notifications.names,
+            escalation=settings.escalation,
         ).all(),
         *notifications.all(),
         *TicketActivities(ticket_systems_of(settings)).all(),

@@ -180,6 +180,9 @@ def case_row(case: Case) -> Row:
         "tags": list(case.tags),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
+        "acknowledged_by": case.acknowledged_by,
+        "acknowledged_at": case.acknowledged_at,
+        "escalation_policy": case.escalation_policy,
     }
 
 
@@ -212,6 +215,9 @@ def case_fields(row: CaseRow, observables: Sequence[CaseObservableRow]) -> dict[
     return {
         **case_summary(row).model_dump(),
         "tags": list(row.tags),
+        "acknowledged_by": row.acknowledged_by,
+        "acknowledged_at": row.acknowledged_at,
+        "escalation_policy": row.escalation_policy,
         "observables": [_observable(o) for o in observables],
     }
 

@@ -97,6 +97,9 @@ class CaseRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalation_policy: Mapped[str | None] = mapped_column(String)
 
     __table_args__ = (
         Index("ix_cases_updated_at", "updated_at"),

@@ -161,9 +161,16 @@ def test_case_message_shows_what_the_analyst_needs() -> None:
     assert "Escalated" in shown
     assert "<http://temporal.test:8233/namespaces/default/workflows/case-" in shown
     assert f"<https://soar.test/api/cases/{hostile.id}|API>" in shown
+    assert "*Acknowledged*\nnot yet" in shown
     ids = [b["action_id"] for b in buttons(rendered.blocks)]
-    assert ids == [ActionId.CASE_NOTE, ActionId.CASE_ESCALATE]
+    assert ids == [ActionId.CASE_ACKNOWLEDGE, ActionId.CASE_NOTE, ActionId.CASE_ESCALATE]
     assert all(b["value"] == hostile.id for b in buttons(rendered.blocks))
+    taken = hostile.model_copy(update={"acknowledged_by": "alice"})
+    shown_taken = case_message(taken, context, LINKS, PEOPLE)
+    assert [b["action_id"] for b in buttons(shown_taken.blocks)] == [
+        ActionId.CASE_NOTE,
+        ActionId.CASE_ESCALATE,
+    ]
 
 
 def test_approval_message_escapes_every_field() -> None:

@@ -3,12 +3,17 @@ workflow applies."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from soar.alerts.models import Observable, ObservableRole, ObservableType, Severity
 from soar.cases.contract import AttachAlert
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution, TimelineKind
 from soar.cases.reducer import MAX_OBSERVABLES, Entry, apply_command, attach_alert
 from soar.enrichment.models import Triage, Verdict
 from tests.store import factories
+
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
 def command(kind: CaseCommandKind, **fields: object) -> CaseCommand:
@@ -70,14 +75,14 @@ def test_observables_stop_at_the_cap() -> None:
 def test_each_command_kind() -> None:
     case = factories.case(severity=Severity.HIGH, state=CaseState.TRIAGED)
 
-    assigned = apply_command(case, command(CaseCommandKind.ASSIGN, assignee="bob"))
-    severity = apply_command(case, command(CaseCommandKind.SET_SEVERITY, severity=Severity.LOW))
-    state = apply_command(case, command(CaseCommandKind.SET_STATE, state=CaseState.CONTAINED))
-    escalated = apply_command(case, command(CaseCommandKind.ESCALATE, text="need a lead"))
+    assigned = apply_command(case, command(CaseCommandKind.ASSIGN, assignee="bob"), NOW)
+    severity = apply_command(case, command(CaseCommandKind.SET_SEVERITY, severity=Severity.LOW), NOW)
+    state = apply_command(case, command(CaseCommandKind.SET_STATE, state=CaseState.CONTAINED), NOW)
+    escalated = apply_command(case, command(CaseCommandKind.ESCALATE, text="need a lead"), NOW)
     closed = apply_command(
-        case, command(CaseCommandKind.CLOSE, resolution=Resolution.BENIGN, text="scanner")
+        case, command(CaseCommandKind.CLOSE, resolution=Resolution.BENIGN, text="scanner"), NOW
     )
-    noted = apply_command(case, command(CaseCommandKind.NOTE, text="seen before"))
+    noted = apply_command(case, command(CaseCommandKind.NOTE, text="seen before"), NOW)
 
     assert assigned.case.assignee == "bob"
     assert assigned.entry == Entry(
@@ -111,5 +116,20 @@ def test_commands_that_change_nothing_make_no_entry() -> None:
         command(CaseCommandKind.SET_STATE),
         command(CaseCommandKind.SET_STATE, state=CaseState.CLOSED),
     ):
-        change = apply_command(case, empty)
+        change = apply_command(case, empty, NOW)
         assert (change.case, change.entry) == (case, None)
+
+
+def test_the_first_acknowledgement_counts_and_a_second_changes_nothing() -> None:
+    case = factories.case()
+    acknowledged = apply_command(case, command(CaseCommandKind.ACKNOWLEDGE), NOW)
+    assert acknowledged.acknowledges
+    assert (acknowledged.case.acknowledged_by, acknowledged.case.acknowledged_at) == ("alice", NOW)
+    assert acknowledged.entry == Entry(
+        TimelineKind.ACKNOWLEDGED,
+        "alice",
+        "Acknowledged by alice",
+        data={"command_id": "cmd-acknowledge"},
+    )
+    again = apply_command(acknowledged.case, command(CaseCommandKind.ACKNOWLEDGE), NOW)
+    assert (again.case, again.entry, again.acknowledges) == (acknowledged.case, None, False)
