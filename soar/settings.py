@@ -196,6 +196,21 @@ class Settings(BaseSettings):
         description="The `[slack]` table: read and checked by the bot (bot.settings).",
     )
 
+    @model_validator(mode="after")
+    def _escalation_targets_configured(self) -> Settings:
+        """Every pager and ticket system a level names is configured."""
+        configured = {"page": self.paging, "ticket": self.tickets}
+        for name, policy in self.escalation.policies.items():
+            for index, level in enumerate(policy.levels):
+                for kind, wanted in (("page", level.page), ("ticket", level.ticket)):
+                    section = "paging" if kind == "page" else "tickets"
+                    if wanted is not None and wanted not in configured[kind]:
+                        raise ValueError(
+                            f"escalation.policies.{name}.levels.{index}.{kind}: {wanted!r} is "
+                            f"not configured in [{section}]"
+                        )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,

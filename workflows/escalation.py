@@ -117,8 +117,8 @@ class Escalator:
 
     async def escalate_by_hand(self, case: Case, command: CaseCommand) -> list[Entry] | None:
         """A person's escalation through the same path: the level named by `to` (a name
-        or a number), else the next one due. None when the case has no policy (the
-        escalation is announced the old way)."""
+        or a number), else the next one due. None when the case has no policy or `to`
+        names no level (a person): the escalation is announced the old way."""
         if self.state is None or not self.state.policy.levels:
             return None
         wanted = command.data.get("to")
@@ -126,16 +126,7 @@ class Escalator:
         if isinstance(wanted, str) and wanted.strip():
             index = policy.find_level(wanted)
             if index is None:
-                known = ", ".join(policy.level_name(i) for i in range(len(policy.levels)))
-                return [
-                    Entry(
-                        TimelineKind.ESCALATED,
-                        command.actor,
-                        f"No escalation level {wanted!r} in policy {policy.name} ({known})",
-                        reason=command.text,
-                        data={"command_id": command.id, "outcome": "unknown level"},
-                    )
-                ]
+                return None  # not a level: a person, announced the old way
         else:
             upcoming = next_level(self.state)
             index = upcoming.index if upcoming is not None else len(policy.levels) - 1

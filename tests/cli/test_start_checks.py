@@ -124,3 +124,35 @@ def test_a_bad_integration_setting_stops_the_start_with_the_setting_named(
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and named in result.output
     assert "s3cret-value" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        (
+            '[escalation.policies.fast]\nlevels = [{ page = "oncall" }]\n',
+            "escalation.policies.fast.levels.0.page: 'oncall' is not configured in [paging]",
+        ),
+        (
+            '[escalation.policies.fast]\nlevels = [{ after = "soon", channel = "#soc" }]\n',
+            "escalation.policies.fast.levels.0.after",
+        ),
+        (
+            '[escalation.policies.fast]\nlevels = [{ group = "leads" }]\n',
+            "'leads' is not in [escalation.groups]",
+        ),
+    ],
+)
+def test_a_bad_escalation_policy_stops_the_start_with_the_setting_named(
+    tmp_path: Path, table: str, problem: str
+) -> None:
+    config = tmp_path / "soar.toml"
+    config.write_text('webhook_token = "w"\napi_token = "a"\n' + table)
+    env = {"SOAR_CONFIG": str(config), "SOAR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"}
+
+    result = CliRunner().invoke(app, ["worker"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert problem in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "data").exists()
