@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from soar import __version__
-from soar.api import actions, alerts, approvals, cases, enrichment, health, webhooks
+from soar.api import actions, alerts, approvals, cases, enrichment, health, reports, webhooks
 from soar.api.deps import Services
 from soar.api.errors import error_response
 from soar.errors import (
@@ -63,6 +63,7 @@ def create_app(svc: Services) -> FastAPI:
     app.add_exception_handler(OperationError, _operation_error)
     app.include_router(webhooks.router)
     app.include_router(alerts.router)
+    app.include_router(reports.router)  # before cases: its `{case_id:path}` takes any path
     app.include_router(cases.router)
     app.include_router(approvals.router)
     app.include_router(actions.router)
