@@ -24,6 +24,7 @@ from soar.cli import (
     enrich,
     integrations,
     playbooks,
+    report,
     sources,
     spool,
 )
@@ -54,6 +55,7 @@ app.add_typer(contain.app, name="contain")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(playbooks.app, name="playbooks")
 app.add_typer(spool.app, name="spool")
+app.add_typer(report.app, name="report")
 app.command("escalate")(cases.escalate)
 app.command("approve")(approvals.approve)
 app.command("deny")(approvals.deny)
