@@ -39,7 +39,10 @@ USAGE = {
     "assign": "`/soar assign ID @user` — assign a case",
     "severity": "`/soar severity ID LEVEL` — informational, low, medium, high or critical",
     "note": "`/soar note ID TEXT` — add a note to a case",
-    "escalate": "`/soar escalate ID REASON` — escalate a case",
+    "ack": "`/soar ack ID` — take a case on: its escalation stops climbing",
+    "escalate": "`/soar escalate ID [--to LEVEL] REASON` — escalate a case (to a level of its "
+    "policy, by name or number; else the next)",
+    "ticket": "`/soar ticket ID SYSTEM` — open the case's ticket in a configured ticket system",
     "close": "`/soar close ID RESOLUTION [TEXT]` — true-positive (tp), false-positive (fp) "
     "or benign",
     "block-ip": "`/soar block-ip IP [TTL]` — ask to block an address (TTL like 3600, 30m, 2h, "
@@ -56,7 +59,9 @@ class Verb(StrEnum):
     ASSIGN = "assign"
     SEVERITY = "severity"
     NOTE = "note"
+    ACK = "ack"
     ESCALATE = "escalate"
+    TICKET = "ticket"
     CLOSE = "close"
     BLOCK_IP = "block-ip"
     ISOLATE = "isolate"
@@ -79,6 +84,8 @@ class SoarCommand:
     target: str | None = None
     ttl_seconds: int | None = None
     scope: str = "open"
+    level: str | None = None
+    system: str | None = None
 
 
 Parser = Callable[[str], SoarCommand]
@@ -161,6 +168,37 @@ def _case_and_text(verb: Verb, what: str) -> Parser:
     return parse_it
 
 
+def _escalate(rest: str) -> SoarCommand:
+    words = _split(rest, 1)
+    if len(words) != 2:
+        raise UsageError("give a case id and a reason")
+    case_id, reason = words
+    level = None
+    if reason.startswith("--to"):
+        parts = reason.split(maxsplit=2)
+        if len(parts) < 3 or parts[0] != "--to":
+            raise UsageError("give a level after --to, then a reason")
+        level, reason = parts[1], parts[2]
+    return SoarCommand(Verb.ESCALATE, case_id=case_id, text=reason, level=level)
+
+
+def _ticket(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if len(words) != 2:
+        raise UsageError("give a case id and a ticket system")
+    return SoarCommand(Verb.TICKET, case_id=words[0], system=words[1])
+
+
+def _one_case(verb: Verb) -> Parser:
+    def parse_it(rest: str) -> SoarCommand:
+        words = _split(rest, 1)
+        if len(words) != 1:
+            raise UsageError("give one case id")
+        return SoarCommand(verb, case_id=words[0])
+
+    return parse_it
+
+
 def _close(rest: str) -> SoarCommand:
     words = _split(rest, 2)
     if len(words) < 2:
@@ -211,7 +249,9 @@ _PARSERS: dict[Verb, Parser] = {
     Verb.ASSIGN: _assign,
     Verb.SEVERITY: _severity,
     Verb.NOTE: _case_and_text(Verb.NOTE, "the note"),
-    Verb.ESCALATE: _case_and_text(Verb.ESCALATE, "a reason"),
+    Verb.ACK: _one_case(Verb.ACK),
+    Verb.ESCALATE: _escalate,
+    Verb.TICKET: _ticket,
     Verb.CLOSE: _close,
     Verb.BLOCK_IP: _block_ip,
     Verb.ISOLATE: _isolate,

@@ -34,6 +34,8 @@ RECENT = 50
 NEEDS = {
     Verb.ASSIGN: Permission.TRIAGE,
     Verb.SEVERITY: Permission.TRIAGE,
+    Verb.ACK: Permission.TRIAGE,
+    Verb.TICKET: Permission.TRIAGE,
     Verb.CLOSE: Permission.CLOSE,
     Verb.BLOCK_IP: Permission.CONTAIN,
     Verb.ISOLATE: Permission.CONTAIN,
@@ -44,6 +46,8 @@ KINDS = {
     Verb.SEVERITY: CaseCommandKind.SET_SEVERITY,
     Verb.NOTE: CaseCommandKind.NOTE,
     Verb.ESCALATE: CaseCommandKind.ESCALATE,
+    Verb.ACK: CaseCommandKind.ACKNOWLEDGE,
+    Verb.TICKET: CaseCommandKind.TICKET,
     Verb.CLOSE: CaseCommandKind.CLOSE,
 }
 
@@ -102,6 +106,11 @@ def _case_command(
         assignee=bot.people.name(parsed.user) if parsed.user else None,
         severity=parsed.severity,
         resolution=parsed.resolution,
+        data={
+            key: value
+            for key, value in (("to", parsed.level), ("system", parsed.system))
+            if value is not None
+        },
     )
 
 

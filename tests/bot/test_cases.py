@@ -28,6 +28,7 @@ from .support import (
     ESCALATION_CHANNEL,
     MALLORY,
     SignedSlack,
+    buttons,
     eventually,
     text_input,
     texts,
@@ -199,6 +200,46 @@ async def test_case_commands_change_the_case(
     await slack.command(f"escalate {open_case.id} too late")
     answer = texts((await fake_slack.wait_for_response(count=7))["blocks"])
     assert "has ended" in answer
+
+
+async def test_the_acknowledge_button_takes_the_case_on_and_leaves_the_message(
+    slack: SignedSlack, fake_slack: FakeSlack, store: Store, open_case: CaseDetail
+) -> None:
+    await slack.click(
+        ActionId.CASE_ACKNOWLEDGE, open_case.id, user=ALICE, channel=DEFAULT_CHANNEL, ts="1.3"
+    )
+
+    async def acknowledged() -> CaseDetail | None:
+        detail = await store.get_case_detail(open_case.id)
+        return detail if detail is not None and detail.acknowledged_by else None
+
+    detail = await eventually(acknowledged)
+    assert detail.acknowledged_by == "alice" and detail.acknowledged_at is not None
+    [entry] = await timeline_entry(store, open_case.id, TimelineKind.ACKNOWLEDGED, "alice")
+    assert entry[1] == "Acknowledged by alice"
+
+    def shown_taken(call: dict[str, object]) -> bool:
+        blocks = call.get("blocks")
+        return isinstance(blocks, list) and "*Acknowledged*\n<@UALICE01>" in texts(blocks)
+
+    update = await fake_slack.wait_for("chat.update", shown_taken)
+    assert ActionId.CASE_ACKNOWLEDGE not in [b["action_id"] for b in buttons(update["blocks"])]
+
+
+async def test_soar_ack_needs_triage_and_a_second_ack_changes_nothing(
+    slack: SignedSlack, fake_slack: FakeSlack, store: Store, open_case: CaseDetail
+) -> None:
+    await slack.command(f"ack {open_case.id}", user=MALLORY)
+    assert "not allowed" in texts((await fake_slack.wait_for_response())["blocks"])
+    await slack.command(f"ack {open_case.id}")
+    assert "Acknowledge sent" in texts((await fake_slack.wait_for_response(count=2))["blocks"])
+    await timeline_entry(store, open_case.id, TimelineKind.ACKNOWLEDGED, "alice")
+    await slack.command(f"ack {open_case.id}")
+    await fake_slack.wait_for_response(count=3)
+    await slack.command(f"note {open_case.id} after the acks")
+    await timeline_entry(store, open_case.id, TimelineKind.NOTE, "after the acks")
+    entries = await store.get_timeline(open_case.id)
+    assert [e.kind for e in entries].count(TimelineKind.ACKNOWLEDGED) == 1
 
 
 async def test_closing_needs_permission(

@@ -25,6 +25,11 @@ def test_each_verb_parses() -> None:
     note = parse("note case-1 saw it   on the proxy <@U1> too")
     assert (note.case_id, note.text) == ("case-1", "saw it   on the proxy <@U1> too")
     assert parse("escalate case-1 CEO laptop").text == "CEO laptop"
+    leveled = parse("escalate case-1 --to management CEO laptop")
+    assert (leveled.level, leveled.text) == ("management", "CEO laptop")
+    assert parse("ack case-1").verb is Verb.ACK
+    ticket = parse("ticket case-1 jira")
+    assert (ticket.verb, ticket.case_id, ticket.system) == (Verb.TICKET, "case-1", "jira")
     closed = parse("close case-1 fp scanner of the red team")
     assert closed.resolution is Resolution.FALSE_POSITIVE
     assert closed.text == "scanner of the red team"
@@ -51,6 +56,11 @@ def test_each_verb_parses() -> None:
         ("block-ip 45.83.64.1 90d", "between 1 second and 30 days"),
         ("isolate bad;host", "give one host name"),
         ("approvals now", "takes no arguments"),
+        ("ack", "give one case id"),
+        ("ack case-1 case-2", "give one case id"),
+        ("ticket case-1", "give a case id and a ticket system"),
+        ("escalate case-1 --to", "give a level after --to"),
+        ("escalate case-1 --to leads", "give a level after --to"),
     ],
 )
 def test_malformed_lines_explain_themselves(line: str, says: str) -> None:
