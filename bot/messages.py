@@ -349,6 +349,10 @@ def _timeline_line(event: TimelineEvent, people: People) -> str:
     )
     if event.reason:
         line += f"\n_{oneline(event.reason, 800)}_"
+    ticket = event.data.get("url") if event.kind == TimelineKind.TICKET_OPENED else None
+    shown = link(ticket, f"Open {event.data.get('key', 'the ticket')}") if ticket else None
+    if shown:
+        line += f"\n{shown}"
     return line
 
 

@@ -322,6 +322,24 @@ def test_timeline_reply_leaves_alert_attachments_to_the_counter() -> None:
     assert "<@UALICE01>" in texts(reply.blocks)
 
 
+def test_a_ticket_entry_links_to_its_ticket_and_only_over_http() -> None:
+    opened = TimelineEvent(
+        id="e1",
+        case_id="c",
+        at=NOW,
+        kind=TimelineKind.TICKET_OPENED,
+        actor="system",
+        summary="Ticket SEC-7 in jira",
+        data={"key": "SEC-7", "url": "https://acme.atlassian.net/browse/SEC-7"},
+    )
+    reply = timeline_reply([opened], PEOPLE)
+    assert reply is not None
+    assert "<https://acme.atlassian.net/browse/SEC-7|Open SEC-7>" in texts(reply.blocks)
+    forged = opened.model_copy(update={"data": {"key": "<!channel>", "url": "javascript:x"}})
+    reply = timeline_reply([forged], PEOPLE)
+    assert reply is not None and "javascript" not in texts(reply.blocks)
+
+
 def test_escalation_notice_escapes_the_reason() -> None:
     hostile, _ = hostile_case_parts()
     rendered = escalation_message(

@@ -43,6 +43,7 @@ from soar.escalation.models import EscalationSettings
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
+from soar.testing.emulators.jira import JiraEmulator
 from soar.testing.emulators.pagerduty import PagerDutyEmulator
 from soar.testing.fake_slack import FakeSlack
 from tests.bot.support import ALICE, BOB, bot_settings, eventually
@@ -73,6 +74,7 @@ def settings_with(
     levels: list[dict[str, Any]],
     *,
     routing_key: str | None = None,
+    tickets: dict[str, Any] | None = None,
     **policy: Any,
 ) -> Settings:
     escalation = EscalationSettings.model_validate(
@@ -95,6 +97,7 @@ def settings_with(
                 },
             }
         },
+        tickets=tickets or {},
     )
 
 
@@ -369,3 +372,62 @@ async def test_a_refused_page_is_one_clear_entry_and_the_chain_goes_on(
     assert second.data["level"] == "management"
     assert pagerduty.alerts_opened == 0 and pagerduty.requests == 1
     assert len(posts_to(fake_slack, MANAGEMENT)) == 1
+
+
+async def test_a_ticket_survives_a_crash_between_create_and_answer_and_is_opened_once(
+    temporal_client: Client,
+    store: Store,
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    pagerduty: PagerDutyEmulator,
+) -> None:
+    async with JiraEmulator() as jira:
+        jira_settings = {
+            "type": "jira",
+            "options": {
+                "base_url": jira.base_url,
+                "email": jira.email,
+                "api_token": jira.token,
+                "project": "SEC",
+            },
+        }
+        settings = settings_with(
+            tmp_path,
+            fake_slack,
+            pagerduty,
+            [{"name": "ticket", "after": 1, "when": "not_closed", "ticket": "jira"}],
+            tickets={"jira": jira_settings},
+        )
+        jira.hold("POST", "/rest/api/3/issue")
+        async with build_worker(temporal_client, settings, store):
+            handle, case = await open_case(temporal_client, store, settings)
+            async with asyncio.timeout(WITHIN):
+                await jira.holding.wait()  # created at Jira; the answer never comes back
+        jira.release()
+        async with build_worker(temporal_client, settings, store):
+            [opened] = await eventually(
+                lambda: entries(store, case.id, TimelineKind.TICKET_OPENED), within=WITHIN
+            )
+            by_hand = CaseCommand(
+                id=f"ticket-{case.id}",
+                kind=CaseCommandKind.TICKET,
+                actor="alice",
+                data={"system": "jira"},
+            )
+            await service.send_command(temporal_client, store, case.id, by_hand)
+            closing = CaseCommand(
+                id=f"close-{case.id}",
+                kind=CaseCommandKind.CLOSE,
+                actor="alice",
+                resolution="true_positive",
+            )
+            await service.send_command(temporal_client, store, case.id, closing)
+            await ended(handle)
+
+        tickets = await entries(store, case.id, TimelineKind.TICKET_OPENED)
+        [issue] = jira.issues.values()
+        assert jira.tickets_created == 1
+        assert [t.data["key"] for t in tickets] == [issue.key, issue.key]
+        assert "already open" in opened.summary and tickets[1].actor == "alice"
+        assert opened.data["url"].endswith(f"/browse/{issue.key}")
+        assert any("closed as true_positive" in c for c in jira.comments_on(issue.key))
