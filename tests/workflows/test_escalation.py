@@ -431,3 +431,48 @@ async def test_a_ticket_survives_a_crash_between_create_and_answer_and_is_opened
         assert "already open" in opened.summary and tickets[1].actor == "alice"
         assert opened.data["url"].endswith(f"/browse/{issue.key}")
         assert any("closed as true_positive" in c for c in jira.comments_on(issue.key))
+
+
+async def test_a_manual_escalation_to_a_level_fires_it_now_through_the_same_path(
+    temporal_client: Client,
+    store: Store,
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    pagerduty: PagerDutyEmulator,
+) -> None:
+    settings = settings_with(
+        tmp_path,
+        fake_slack,
+        pagerduty,
+        [
+            {"name": "on-call", "after": 600, "page": "oncall"},
+            {"name": "management", "after": 600, "channel": MANAGEMENT},
+        ],
+    )
+    async with build_worker(temporal_client, settings, store):
+        handle, case = await open_case(temporal_client, store, settings)
+        escalate = CaseCommand(
+            id=f"esc-{case.id}",
+            kind=CaseCommandKind.ESCALATE,
+            actor="alice",
+            text="CFO's laptop",
+            data={"to": "management"},
+        )
+        await service.send_command(temporal_client, store, case.id, escalate)
+        [level] = await eventually(
+            lambda: entries(store, case.id, TimelineKind.ESCALATION_LEVEL), within=WITHIN
+        )
+        closing = CaseCommand(
+            id=f"close-{case.id}", kind=CaseCommandKind.CLOSE, actor="alice", resolution="benign"
+        )
+        await service.send_command(temporal_client, store, case.id, closing)
+        await ended(handle)
+
+    assert (level.data["level"], level.actor, level.reason) == (
+        "management",
+        "alice",
+        "CFO's laptop",
+    )
+    [notice] = posts_to(fake_slack, MANAGEMENT)
+    assert "management" in (notice.text or "")
+    assert pagerduty.requests == 0  # the on-call level's time never came; closing ended it
