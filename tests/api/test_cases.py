@@ -206,6 +206,7 @@ async def test_command_reaches_the_case_workflow_once_per_request(
         keyed.json()["command_id"]
     ]
     command = received[0]
+    assert command.data == {"case_id": case_id}
     assert (command.kind, command.actor, command.resolution) == (
         "close",
         "alice",
@@ -213,6 +214,29 @@ async def test_command_reaches_the_case_workflow_once_per_request(
     )
     assert command.text == "scanner confirmed, blocked upstream"
     assert command.data == {"case_id": case_id}
+
+
+async def test_acknowledge_escalate_to_a_level_and_ticket_reach_the_workflow(
+    api: httpx.AsyncClient, services: Services, temporal_client: Client, task_queue: str
+) -> None:
+    case_id = await seed_case(services)
+    handle = await start_case_workflow(temporal_client, services, case_id, task_queue, 3)
+    url = f"/api/cases/{case_id}/commands"
+    bodies = [
+        {"kind": "acknowledge", "actor": "alice"},
+        {"kind": "escalate", "actor": "alice", "to": "management", "text": "CFO laptop"},
+        {"kind": "ticket", "actor": "alice", "system": "jira"},
+    ]
+    answers = [await api.post(url, json=body, headers=OPERATOR) for body in bodies]
+
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    await handle.result()
+    received = await handle.query(CommandRecorder.received)
+    assert [(c.kind, c.data) for c in received] == [
+        ("acknowledge", {"case_id": case_id}),
+        ("escalate", {"to": "management", "case_id": case_id}),
+        ("ticket", {"system": "jira", "case_id": case_id}),
+    ]
 
 
 async def test_an_ended_case_takes_notes_only(
@@ -255,6 +279,9 @@ async def test_an_ended_case_takes_notes_only(
         ({"kind": "set_state", "actor": "alice", "state": "closed"}, "close command"),
         ({"kind": "close", "actor": "alice"}, "needs 'resolution'"),
         ({"kind": "note", "actor": "", "text": "x"}, "actor"),
+        ({"kind": "ticket", "actor": "alice"}, "a ticket command needs 'system'"),
+        ({"kind": "escalate", "actor": "alice", "to": ""}, "to"),
+        ({"kind": "acknowledge"}, "actor"),
     ],
 )
 async def test_incomplete_command_is_422(
