@@ -18,6 +18,7 @@ from soar.alerts.models import Severity
 from soar.cases.models import Resolution
 from soar.containment import service
 from soar.containment.service import ContainmentAsk
+from soar.reports.kinds import ReportKind
 
 USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 BARE_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -35,6 +36,8 @@ USAGE = {
     "help": "`/soar help` — this list",
     "case": "`/soar case ID` — a case with its triage and links",
     "cases": "`/soar cases [open|mine|all]` — recent cases (open by default)",
+    "report": "`/soar report ID [escalation|tactical|executive]` — a case's summary "
+    "(the escalation summary by default)",
     "approvals": "`/soar approvals` — pending approval requests",
     "assign": "`/soar assign ID @user` — assign a case",
     "severity": "`/soar severity ID LEVEL` — informational, low, medium, high or critical",
@@ -55,6 +58,7 @@ class Verb(StrEnum):
     HELP = "help"
     CASE = "case"
     CASES = "cases"
+    REPORT = "report"
     APPROVALS = "approvals"
     ASSIGN = "assign"
     SEVERITY = "severity"
@@ -84,6 +88,7 @@ class SoarCommand:
     target: str | None = None
     ttl_seconds: int | None = None
     scope: str = "open"
+    report: ReportKind = ReportKind.ESCALATION
     level: str | None = None
     system: str | None = None
 
@@ -134,6 +139,20 @@ def _cases(rest: str) -> SoarCommand:
     if scope not in ("open", "mine", "all"):
         raise UsageError(f"unknown scope {rest!r}")
     return SoarCommand(Verb.CASES, scope=scope)
+
+
+def _report(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if not 1 <= len(words) <= 2:
+        raise UsageError("give a case id and, optionally, a kind of report")
+    if len(words) == 1:
+        return SoarCommand(Verb.REPORT, case_id=words[0])
+    try:
+        kind = ReportKind(words[1].lower())
+    except ValueError:
+        kinds = ", ".join(kind.value for kind in ReportKind)
+        raise UsageError(f"unknown kind of report {words[1]!r}: {kinds}") from None
+    return SoarCommand(Verb.REPORT, case_id=words[0], report=kind)
 
 
 def _assign(rest: str) -> SoarCommand:
@@ -245,6 +264,7 @@ _PARSERS: dict[Verb, Parser] = {
     Verb.HELP: _no_arguments(Verb.HELP),
     Verb.CASE: _case,
     Verb.CASES: _cases,
+    Verb.REPORT: _report,
     Verb.APPROVALS: _no_arguments(Verb.APPROVALS),
     Verb.ASSIGN: _assign,
     Verb.SEVERITY: _severity,

@@ -29,6 +29,8 @@ from soar.containment import service as containment
 from soar.containment.service import ContainmentAsk, ContainmentRequest
 from soar.errors import NotFoundError, OperationError
 from soar.notifications.models import CaseContext
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import ReportConfigError, render_case_report
 
 RECENT = 50
 NEEDS = {
@@ -82,6 +84,8 @@ async def answer(bot: Bot, command: dict[str, Any]) -> Rendered:
             return await _show_case(bot, parsed.case_id or "")
         case Verb.CASES:
             return await _list_cases(bot, user, parsed.scope)
+        case Verb.REPORT:
+            return await _report(bot, parsed.case_id or "", parsed.report)
         case Verb.APPROVALS:
             pending = await bot.store.list_approvals(state=ApprovalState.PENDING, limit=RECENT)
             return approvals_reply(pending, bot.people)
@@ -122,6 +126,20 @@ async def _show_case(bot: Bot, case_id: str) -> Rendered:
     shown = await bot.publisher.messages.get(case_key(case.id))
     context = CaseContext.model_validate(shown.context) if shown and shown.context else None
     return case_message(case, context or CaseContext(), bot.links, bot.people)
+
+
+async def _report(bot: Bot, case_id: str, kind: ReportKind) -> Rendered:
+    """The case's summary as Block Kit, the same report `soar report case` and the API
+    render (:func:`soar.reports.service.render_case_report`)."""
+    try:
+        report = await render_case_report(
+            bot.store, case_id, kind, ReportFormat.SLACK, bot.settings
+        )
+    except NotFoundError as error:
+        return text_reply(f":warning: {escape(error.message)}")
+    except ReportConfigError as error:
+        return text_reply(f":warning: The report cannot be made: {escape(error.message)}")
+    return Rendered(report.text, report.blocks or [])
 
 
 async def _list_cases(bot: Bot, user: str, scope: str) -> Rendered:

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 
 from soar.api.deps import Services, require_operator, services
 from soar.api.errors import error_response
-from soar.reports.service import ReportConfigError, ReportFormat, ReportKind, render_case_report
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import ReportConfigError, render_case_report
 
 router = APIRouter(prefix="/api/cases", tags=["reports"], dependencies=[Depends(require_operator)])
 

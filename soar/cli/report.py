@@ -21,13 +21,8 @@ from rich.console import Console
 from rich.text import Text
 
 from soar.errors import NotFoundError
-from soar.reports.service import (
-    Rendered,
-    ReportConfigError,
-    ReportFormat,
-    ReportKind,
-    render_case_report,
-)
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import Rendered, ReportConfigError, render_case_report
 from soar.settings import Settings, config_path, load_settings, setting_problems
 from soar.store.db import Store
 

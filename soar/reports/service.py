@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from jinja2 import TemplateError
@@ -24,6 +23,7 @@ from soar.errors import OperationError
 from soar.reports.case_context import CaseReport
 from soar.reports.case_report import gather_case_report
 from soar.reports.environment import report_environment
+from soar.reports.kinds import ReportFormat, ReportKind
 from soar.reports.slack_blocks import JsonBlock, SlackTemplateError, blocks_from_lines
 from soar.reports.text import clip_escaped
 from soar.safe_text import escape_mrkdwn
@@ -31,40 +31,6 @@ from soar.settings import Settings
 from soar.store.repository import Repository
 
 FALLBACK_TEXT = 3000
-
-
-class ReportKind(StrEnum):
-    """Which summary: everything for the people it is escalated to; the tactical
-    report in Dispatch's CAN form (conditions, actions, needs); the executive report,
-    impact and decisions in a minute's reading."""
-
-    ESCALATION = "escalation"
-    TACTICAL = "tactical"
-    EXECUTIVE = "executive"
-
-    @property
-    def label(self) -> str:
-        return {
-            ReportKind.ESCALATION: "Escalation summary",
-            ReportKind.TACTICAL: "Tactical report",
-            ReportKind.EXECUTIVE: "Executive report",
-        }[self]
-
-
-class ReportFormat(StrEnum):
-    """Markdown, HTML ready for e-mail, or Slack Block Kit."""
-
-    MARKDOWN = "md"
-    HTML = "html"
-    SLACK = "slack"
-
-    @property
-    def media_type(self) -> str:
-        return {
-            ReportFormat.MARKDOWN: "text/markdown; charset=utf-8",
-            ReportFormat.HTML: "text/html; charset=utf-8",
-            ReportFormat.SLACK: "application/json",
-        }[self]
 
 
 class ReportConfigError(OperationError):

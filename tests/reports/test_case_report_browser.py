@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from soar.reports.service import ReportFormat, ReportKind, render_case_report
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import render_case_report
 from soar.store.db import Store
 from tests.browser import headless_chromium, opened, overflowing
 from tests.reports.seed import ATTACKER, HOSTILE, HUGE, LAPTOP, VICTIM, seed_case

@@ -11,13 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from soar.errors import NotFoundError
-from soar.reports.service import (
-    ReportConfigError,
-    ReportFormat,
-    ReportKind,
-    render_case_report,
-    template_name,
-)
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import ReportConfigError, render_case_report, template_name
 from soar.settings import Settings
 from soar.store.db import Store
 from tests.conftest import make_settings
