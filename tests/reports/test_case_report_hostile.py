@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from soar.reports.service import Rendered, ReportFormat, ReportKind, render_case_report
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import Rendered, render_case_report
 from soar.reports.slack_blocks import (
     CONTEXT_ELEMENTS,
     CONTEXT_TEXT,
