@@ -20,6 +20,7 @@ from bot.app import mount_slack, run_socket_mode, socket_mode_configured
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
 from soar.ingest.pressure import IngestPressure
+from soar.reports.schedule import ensure_digest_schedules
 from soar.runtime.search_attribute_setup import ensure_search_attributes
 from soar.runtime.services import build_services
 from soar.runtime.temporal_client import connect
@@ -81,6 +82,15 @@ async def _register_search_attributes(client: Client, stop: asyncio.Event) -> bo
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), CONNECT_RETRY_SECONDS)
     return False
+
+
+async def _ensure_digest_schedules(client: Client, settings: Settings) -> None:
+    """Make the digests' schedules match `[reports]`. A refusal is logged and the worker
+    starts anyway: a missing digest must not stop triage."""
+    try:
+        await ensure_digest_schedules(client, settings.reports, settings.temporal.task_queue)
+    except Exception as error:
+        log.warning("the digest schedules could not be created or updated: %s", error)
 
 
 async def _forward(
@@ -216,6 +226,7 @@ async def run(
                 return
             if not parts.temporal and not await _register_search_attributes(client, stop):
                 return
+            await _ensure_digest_schedules(client, settings)
             slots = YieldingWorkflowSlots()
             listen_for_ingest_signals(slots)
             yield_to_ingest = slots.yield_to_ingest

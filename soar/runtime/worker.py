@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 
 from bot.channel import SlackChannel
+from bot.digest_sender import SlackDigestSender
 from soar.cases.activities import CorrelationActivities
 from soar.containment.activities import ContainmentActivities
 from soar.containment.actuators import ActuatorRegistry
@@ -19,6 +20,7 @@ from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.markings import Markings
 from soar.notifications.activities import NotificationActivities, NotificationChannel
 from soar.paging.activities import PagingActivities
+from soar.reports.digest_activities import DigestActivities
 from soar.runtime.integrations import actuators_of, enrichers_of, pagers_of, ticket_systems_of
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
@@ -28,6 +30,7 @@ from soar.store.repository import Repository
 from soar.tickets.activities import TicketActivities
 from workflows.alert import AlertWorkflow
 from workflows.case import CaseWorkflow
+from workflows.digest import DigestWorkflow
 from workflows.notifications import NotificationDeliveryWorkflow, SlackDeliveryWorkflow
 from workflows.sdk.activities import PlaybookActivities
 from workflows.sdk.discovery import (
@@ -112,6 +115,12 @@ def product_activities(
         *notifications.all(),
         *TicketActivities(ticket_systems_of(settings)).all(),
         *PagingActivities(pagers_of(settings)).all(),
+        *DigestActivities(
+            store.engine,
+            settings.reports,
+            settings.data_dir,
+            SlackDigestSender.from_settings(settings, store),
+        ).all(),
     ]
 
 
@@ -146,6 +155,7 @@ def build_worker(
         workflows=[
             AlertWorkflow,
             CaseWorkflow,
+            DigestWorkflow,
             *playbook_run_workflows(playbooks),
             *extra_workflows,
         ],

@@ -3,7 +3,10 @@ benchmarks.
 
 Point the bot at it with `SLACK_API_URL=<fake.api_url>`. It keeps the messages posted
 and updated, the views opened (:attr:`FakeSlack.opened`, with their ids) and published,
-and every call made (:attr:`FakeSlack.calls`). It can answer the next calls of a method
+the files uploaded and shared (:attr:`FakeSlack.files`, through
+`files.getUploadURLExternal`, a POST of the bytes to the upload URL it gave, and
+`files.completeUploadExternal`, as Slack's own upload flow), and every call made
+(:attr:`FakeSlack.calls`). It can answer the next calls of a method
 with 429 and a `Retry-After` (:meth:`FakeSlack.rate_limit`) or with any Slack error
 (:meth:`FakeSlack.fail`). `apps.connections.open` returns the URL of its own WebSocket,
 where :meth:`FakeSlack.send_envelope` delivers Socket Mode envelopes and records acks.
@@ -69,6 +72,26 @@ class FakeMessage:
 
 
 @dataclass
+class FakeFile:
+    """A file as uploaded: its bytes once posted to its upload URL, where it is shared
+    once the upload is completed."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    content: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.channel is not None
+
+
+@dataclass
 class _Failure:
     status: int
     error: str
@@ -101,11 +124,13 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []
         self.opened: list[dict[str, Any]] = []
         self.published: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, FakeFile] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._socket = _Socket()
         self._clock = itertools.count(1)
         self._views = itertools.count(1)
         self._envelopes = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self.port = 0
@@ -119,6 +144,8 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # Life cycle
@@ -128,6 +155,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket-mode", self._websocket)
         self._runner, self.port = await serve_on_loopback(app)
 
@@ -290,6 +318,23 @@ class FakeSlack:
         self._notify()
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: takes the bytes of a file `files.getUploadURLExternal` named
+        (the raw body, or a multipart `file` field), which must be as long as it said."""
+        file = self.files.get(request.match_info["file_id"])
+        if file is None or file.content is not None:
+            return web.Response(status=404, text="unknown or used upload URL")
+        if request.content_type.startswith("multipart/"):
+            field = (await request.post()).get("file")
+            body = field.file.read() if isinstance(field, web.FileField) else b""
+        else:
+            body = await request.read()
+        if len(body) != file.length:
+            return web.Response(status=400, text=f"expected {file.length} bytes")
+        file.content = body
+        self._notify()
+        return web.Response(text=f"OK - {len(body)}")
+
     def _next_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
         if not queue:
@@ -377,6 +422,41 @@ class FakeSlack:
 
     def _connections_open(self, _: Args) -> Args:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket-mode"}
+
+    def _get_upload_url(self, args: Args) -> Args:
+        filename, length = args.get("filename"), str(args.get("length", ""))
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self.files[file_id] = FakeFile(
+            id=file_id, filename=filename, length=int(length), alt_txt=args.get("alt_txt")
+        )
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, args: Args) -> Args:
+        wanted = args.get("files") or "[]"
+        try:
+            wanted = json.loads(wanted) if isinstance(wanted, str) else wanted
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        done: list[FakeFile] = []
+        for entry in wanted:
+            file = self.files.get(str(entry.get("id"))) if isinstance(entry, dict) else None
+            if file is None or file.content is None:
+                return {"ok": False, "error": "file_not_found"}
+            file.title = entry.get("title") or file.filename
+            done.append(file)
+        channel = args.get("channel_id")
+        for file in done:
+            file.channel = channel
+            file.thread_ts = args.get("thread_ts")
+            file.initial_comment = args.get("initial_comment")
+        return {
+            "ok": True,
+            "files": [{"id": file.id, "title": file.title, "name": file.filename} for file in done],
+        }
 
 
 async def _arguments(request: web.Request) -> Args:
