@@ -12,6 +12,7 @@ activity sleeps in a worker slot.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -21,8 +22,9 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from bot.clients import web_client
 from bot.links import Links
 from bot.message_store import SlackMessageStore
+from bot.messages import Rendered
 from bot.pacing import Busy, Pacer
-from bot.publisher import CaseMessageMissing, Publisher, SlackPost
+from bot.publisher import CaseMessageMissing, Publisher, SlackPost, SummaryRenderer
 from bot.settings import slack_settings
 from soar.approvals.models import ApprovalRequest
 from soar.notifications.models import (
@@ -31,6 +33,8 @@ from soar.notifications.models import (
     PersonNotice,
     TimelineReplyRequest,
 )
+from soar.reports.kinds import ReportFormat, ReportKind
+from soar.reports.service import ReportConfigError, render_case_report
 from soar.settings import Settings
 from soar.store.db import Store
 
@@ -42,6 +46,7 @@ other error (auth, a missing channel, the bot not in it) can be fixed by an
 administrator, and the retried post then lands."""
 DEFAULT_RETRY_AFTER = 1
 CASE_MESSAGE_WAIT = timedelta(seconds=2)
+log = logging.getLogger(__name__)
 MAX_INLINE_WAIT = 1.0
 """The longest an activity waits for its turn in a channel while holding a worker slot;
 a longer wait becomes a retry after exactly that wait."""
@@ -104,6 +109,7 @@ class SlackChannel:
                 MAX_INLINE_WAIT,
                 slack.updates_per_minute,
             ),
+            summary=escalation_summary(settings, store),
         )
         return cls(publisher)
 
@@ -149,3 +155,20 @@ class SlackChannel:
                 next_retry_delay=timedelta(seconds=busy.wait),
                 category=ApplicationErrorCategory.BENIGN,
             ) from busy
+
+
+def escalation_summary(settings: Settings, store: Store) -> SummaryRenderer:
+    """The case's escalation summary in Block Kit, for the thread of a level's notice; a
+    broken template is logged and leaves the notice alone (retrying cannot mend it)."""
+
+    async def render(case_id: str) -> Rendered | None:
+        try:
+            report = await render_case_report(
+                store, case_id, ReportKind.ESCALATION, ReportFormat.SLACK, settings
+            )
+        except ReportConfigError as error:
+            log.warning("no escalation summary for %s: %s", case_id, error.message)
+            return None
+        return Rendered(report.text, report.blocks or [])
+
+    return render

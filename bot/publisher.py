@@ -54,6 +54,10 @@ class CaseMessageMissing(Exception):
     """A thread reply for a case whose message is not posted yet; try again later."""
 
 
+SummaryRenderer = Callable[[str], Awaitable["Rendered | None"]]
+"""The escalation summary of a case for Slack (None when it cannot be made)."""
+
+
 def case_key(case_id: str) -> str:
     return f"case:{case_id}"
 
@@ -85,8 +89,10 @@ class Publisher:
         messages: SlackMessageStore,
         links: Links,
         pacer: Pacer,
+        summary: SummaryRenderer | None = None,
     ) -> None:
         self.client = client
+        self.summary = summary
         self.settings = settings
         self.store = store
         self.messages = messages
@@ -240,10 +246,37 @@ class Publisher:
                 level=notice.level,
             )
 
-        posts = [
-            await self._post_once(key, place, render) for key, place in places if place is not None
-        ]
+        posts: list[SlackPost] = []
+        for key, place in places:
+            if place is None:
+                continue
+            posts.append(await self._post_once(key, place, render))
+            if notice.level is not None:
+                await self._summary_once(f"{key}:summary", posts[-1], notice.case_id)
         return posts[0] if posts else SlackPost(outcome="skipped")
+
+    async def _summary_once(self, key: str, notice: SlackPost, case_id: str) -> None:
+        """The case's escalation summary in the thread of a level's notice, once."""
+        if self.summary is None or notice.channel is None or notice.ts is None:
+            return
+        async with self.pacer.lock(key):
+            if await self.messages.get(key) is not None:
+                return
+            rendered = await self.summary(case_id)
+            if rendered is None:
+                return
+            await self.pacer.before_post(notice.channel, urgent=True)
+            response = await self.client.chat_postMessage(
+                channel=notice.channel,
+                thread_ts=notice.ts,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            await self.messages.save(
+                key, channel=notice.channel, ts=str(response["ts"]), version="1", context=None
+            )
 
     async def notify_person(self, notice: PersonNotice) -> SlackPost:
         """Send a playbook's message to a person (direct message) or a channel, once.

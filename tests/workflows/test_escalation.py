@@ -46,7 +46,7 @@ from soar.store.db import Store
 from soar.testing.emulators.jira import JiraEmulator
 from soar.testing.emulators.pagerduty import PagerDutyEmulator
 from soar.testing.fake_slack import FakeSlack
-from tests.bot.support import ALICE, BOB, bot_settings, eventually
+from tests.bot.support import ALICE, BOB, bot_settings, eventually, texts
 from tests.conftest import unique
 
 WINDOW_SECONDS = 2
@@ -169,6 +169,15 @@ def posts_to(fake_slack: FakeSlack, channel: str) -> list[Any]:
     return [m for m in fake_slack.messages.values() if m.channel == channel and not m.thread_ts]
 
 
+async def posted(fake_slack: FakeSlack, channel: str) -> list[Any]:
+    """The posts in `channel` once there is one (delivery runs beside the case)."""
+
+    async def found() -> list[Any]:
+        return posts_to(fake_slack, channel)
+
+    return await eventually(found, within=WITHIN)
+
+
 async def test_with_no_answer_each_level_fires_in_order_once_then_the_case_ends(
     temporal_client: Client,
     store: Store,
@@ -202,9 +211,22 @@ async def test_with_no_answer_each_level_fires_in_order_once_then_the_case_ends(
     alert = pagerduty.alert(case.id)
     assert alert is not None and alert.status == "triggered" and pagerduty.alerts_opened == 1
     assert alert.severity == "critical"
-    # The group's members by direct message, the management channel once each.
+
+    # The group's members by direct message, the management channel once each, and the
+    # escalation summary in the notice's thread (delivery runs beside the case).
+    async def delivered() -> list[Any]:
+        notices = posts_to(fake_slack, MANAGEMENT)
+        return [
+            fake_slack.thread(MANAGEMENT, n.ts)
+            for n in notices
+            if fake_slack.thread(MANAGEMENT, n.ts)
+        ]
+
+    [[summary]] = await eventually(delivered, within=WITHIN)
     assert len(posts_to(fake_slack, ALICE)) == 1 and len(posts_to(fake_slack, BOB)) == 1
     assert len(posts_to(fake_slack, MANAGEMENT)) == 1
+    assert "Ransomware note written on a file server" in texts(summary.blocks)
+    assert "Escalation summary" in (summary.text or "")
 
 
 async def test_an_acknowledgement_halts_the_chain_and_acknowledges_the_page(
@@ -308,8 +330,8 @@ async def test_a_worker_restarted_mid_chain_neither_repeats_nor_skips_a_level(
     levels = await entries(store, case.id, TimelineKind.ESCALATION_LEVEL)
     assert [e.data["level"] for e in levels] == ["on-call", "leads", "management"]
     assert (pagerduty.alerts_opened, pagerduty.requests) == (1, 1)
-    assert len(posts_to(fake_slack, BOB)) == 1
-    assert len(posts_to(fake_slack, MANAGEMENT)) == 1
+    assert len(await posted(fake_slack, BOB)) == 1
+    assert len(await posted(fake_slack, MANAGEMENT)) == 1
 
 
 async def test_business_hours_hold_a_level_until_they_open(
@@ -371,7 +393,7 @@ async def test_a_refused_page_is_one_clear_entry_and_the_chain_goes_on(
     assert "page failed" in first.summary and "0" * 32 not in first.summary
     assert second.data["level"] == "management"
     assert pagerduty.alerts_opened == 0 and pagerduty.requests == 1
-    assert len(posts_to(fake_slack, MANAGEMENT)) == 1
+    assert len(await posted(fake_slack, MANAGEMENT)) == 1
 
 
 async def test_a_ticket_survives_a_crash_between_create_and_answer_and_is_opened_once(
@@ -473,6 +495,6 @@ async def test_a_manual_escalation_to_a_level_fires_it_now_through_the_same_path
         "alice",
         "CFO's laptop",
     )
-    [notice] = posts_to(fake_slack, MANAGEMENT)
+    [notice] = await posted(fake_slack, MANAGEMENT)
     assert "management" in (notice.text or "")
     assert pagerduty.requests == 0  # the on-call level's time never came; closing ended it
