@@ -146,6 +146,7 @@ class EscalationStatus(BaseModel):
     stopped."""
 
     summary: str = Field(description='In a line: "not escalated", "at level 2 (…)", …')
+    policy: str | None = Field(default=None, description="The policy the case opened under.")
     escalated: bool
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None

@@ -94,7 +94,7 @@ async def gather_case_report(
     findings = _findings(detail.observables, detail.enrichment)
     actions = [_action(action) for action in detail.actions[-MAX_ACTIONS:]]
     approvals = [_approval(approval) for approval in detail.approvals[-MAX_APPROVALS:]]
-    escalation = _escalation(detail.timeline, detail.escalated)
+    escalation = _escalation(detail.timeline, detail)
     timeline, left_out = _timeline(detail.timeline)
     latest = next((alert for alert in detail.alerts if alert.triage is not None), None)
     report = CaseReport(
@@ -293,14 +293,24 @@ def _approval(request: ApprovalRequest) -> ApprovalEntry:
     )
 
 
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return line(str(value), NAME) if value is not None else ""
+def _text(data: dict[str, Any], *keys: str) -> str:
+    """The first of `keys` that `data` has, in words (a list joined), on one line."""
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, list | tuple):
+            value = "; ".join(str(item) for item in value)
+        if value is not None and value != "":
+            return line(str(value), NAME)
+    return ""
 
 
-def _escalation(events: Sequence[TimelineEvent], escalated: bool) -> EscalationStatus:
-    """Escalation as the timeline tells it: levels fired, escalations by hand, the first
-    acknowledgement, SLA breaches, and why the chain stopped."""
+STOPPED_PREFIX = "Escalation stopped: "
+
+
+def _escalation(events: Sequence[TimelineEvent], detail: CaseDetail) -> EscalationStatus:
+    """Escalation as the case and its timeline tell it: levels fired (with their targets
+    and outcomes), escalations by hand, who acknowledged, SLA breaches, and why the
+    chain stopped (unless a level fired again since)."""
     steps: list[EscalationStep] = []
     breaches: list[SlaBreach] = []
     acknowledged: TimelineEvent | None = None
@@ -310,11 +320,12 @@ def _escalation(events: Sequence[TimelineEvent], escalated: bool) -> EscalationS
             steps.append(
                 EscalationStep(
                     at=event.at,
-                    level=_text(event.data, "level"),
-                    target=_text(event.data, "target"),
+                    level=_text(event.data, "level", "index"),
+                    target=_text(event.data, "target", "targets"),
                     outcome=_text(event.data, "outcome") or line(event.summary, SUMMARY),
                 )
             )
+            stopped = None
         elif event.kind == TimelineKind.ESCALATED:
             steps.append(
                 EscalationStep(
@@ -331,8 +342,12 @@ def _escalation(events: Sequence[TimelineEvent], escalated: bool) -> EscalationS
                 SlaBreach(at=event.at, sla=_text(event.data, "sla"), due=_text(event.data, "due"))
             )
         elif event.kind == TimelineKind.ESCALATION_STOPPED:
-            stopped = line(event.reason or event.summary, SUMMARY)
-    acknowledged_by = line(acknowledged.actor, NAME) if acknowledged else None
+            why = event.reason or event.summary.removeprefix(STOPPED_PREFIX)
+            stopped = line(why, SUMMARY)
+    acknowledged_by = (
+        line(detail.acknowledged_by or (acknowledged.actor if acknowledged else None), NAME) or None
+    )
+    acknowledged_at = detail.acknowledged_at or (acknowledged.at if acknowledged else None)
     if stopped:
         summary = f"stopped: {stopped}"
     elif acknowledged_by:
@@ -341,12 +356,13 @@ def _escalation(events: Sequence[TimelineEvent], escalated: bool) -> EscalationS
         last = steps[-1]
         summary = f"at level {last.level} ({last.target}), not acknowledged"
     else:
-        summary = "escalated" if escalated else "not escalated"
+        summary = "escalated" if detail.escalated else "not escalated"
     return EscalationStatus(
         summary=summary,
-        escalated=escalated or bool(steps),
+        policy=line(detail.escalation_policy, NAME) or None,
+        escalated=detail.escalated or bool(steps),
         acknowledged_by=acknowledged_by,
-        acknowledged_at=acknowledged.at if acknowledged else None,
+        acknowledged_at=acknowledged_at,
         stopped=stopped,
         steps=steps[-MAX_TIMELINE:],
         breaches=breaches[-MAX_TIMELINE:],
@@ -366,7 +382,8 @@ def _tickets(events: Sequence[TimelineEvent]) -> list[TicketEntry]:
             url=safe_url(str(event.data.get("url") or "")),
             opened_at=event.at,
         )
-        tickets.setdefault((ticket.system, ticket.key), ticket)
+        if ticket.key:  # a ticket asked for by hand shows once it is opened
+            tickets.setdefault((ticket.system, ticket.key), ticket)
     return list(tickets.values())
 
 

@@ -107,6 +107,7 @@ async def seed_case(store: Repository, *, hostile: str | None = None) -> SeededC
         reasons=[text or "public source address, bad"],
         observables=[verdict],
     )
+    acknowledger = hostile or "bob"
     case = factories.case(
         case_id,
         correlation_key=f"ip:{case_id}",
@@ -116,6 +117,9 @@ async def seed_case(store: Repository, *, hostile: str | None = None) -> SeededC
         alert_count=3,
         observables=observables,
         escalated=True,
+        acknowledged_by=acknowledger,
+        acknowledged_at=at(17),
+        escalation_policy=hostile or "critical-15m",
         tags=[hostile or "brute-force"],
         updated_at=at(30),
     )
@@ -144,11 +148,12 @@ async def seed_case(store: Repository, *, hostile: str | None = None) -> SeededC
             case_id,
             minutes=15,
             kind=TimelineKind.ESCALATION_LEVEL,
-            summary="Paged the on-call",
+            summary=f"Escalated to oncall ({hostile or 'page:soc-oncall'}): paged",
             data={
-                "level": 1,
-                "target": hostile or "pagerduty:soc-oncall",
-                "outcome": hostile or "paged",
+                "level": "oncall",
+                "index": 0,
+                "targets": [hostile or "page:soc-oncall"],
+                "outcome": [hostile or "paged"],
             },
         ),
         factories.event(
@@ -164,8 +169,8 @@ async def seed_case(store: Repository, *, hostile: str | None = None) -> SeededC
             case_id,
             minutes=17,
             kind=TimelineKind.ACKNOWLEDGED,
-            actor=hostile or "bob",
-            summary="Acknowledged",
+            actor=acknowledger,
+            summary=f"Acknowledged by {acknowledger}",
             reason=hostile,
         ),
         factories.event(
@@ -173,8 +178,7 @@ async def seed_case(store: Repository, *, hostile: str | None = None) -> SeededC
             case_id,
             minutes=17,
             kind=TimelineKind.ESCALATION_STOPPED,
-            summary="Escalation stopped",
-            reason=hostile or "acknowledged by bob",
+            summary=f"Escalation stopped: {hostile or 'acknowledged by bob'}",
         ),
         factories.event(
             f"{case_id}-ticket",

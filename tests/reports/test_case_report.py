@@ -63,8 +63,9 @@ async def test_the_seeded_case_reads_as_its_figures(store: Store, tmp_path: Path
     assert report.assignee == "alice"
     assert report.escalation.acknowledged_by == "bob"
     assert report.escalation.summary == "stopped: acknowledged by bob"
+    assert (report.escalation.policy, report.escalation.acknowledged_at) == ("critical-15m", at(17))
     assert [(s.level, s.target, s.outcome) for s in report.escalation.steps] == [
-        ("1", "pagerduty:soc-oncall", "paged")
+        ("oncall", "page:soc-oncall", "paged")
     ]
     assert [(b.sla, b.due) for b in report.escalation.breaches] == [
         ("acknowledge", "2025-03-01T12:15:00Z")
@@ -167,3 +168,51 @@ async def test_the_timeline_keeps_what_is_worth_reading(store: Store) -> None:
 async def test_an_unknown_case_is_named(store: Store) -> None:
     with pytest.raises(NotFoundError, match="no case with id 'case-nope'"):
         await gather_case_report(store, " case-nope ", inventory=Inventory(), now=NOW)
+
+
+async def test_a_level_firing_after_a_stop_is_where_escalation_stands(store: Store) -> None:
+    case_id = f"case-{unique()}"
+    await store.upsert_case(factories.case(case_id, escalation_policy="high-1h"))
+    level = {"kind": TimelineKind.ESCALATION_LEVEL, "summary": "Escalated"}
+    events = [
+        factories.event(f"{case_id}-1", case_id, minutes=1, data={"level": "oncall"}, **level),
+        factories.event(
+            f"{case_id}-2",
+            case_id,
+            minutes=2,
+            kind=TimelineKind.ESCALATION_STOPPED,
+            summary="Escalation stopped: decided",
+        ),
+        factories.event(
+            f"{case_id}-3",
+            case_id,
+            minutes=3,
+            kind=TimelineKind.TICKET_OPENED,
+            summary="Ticket asked for in jira",
+            data={"system": "jira"},
+        ),
+        factories.event(
+            f"{case_id}-4",
+            case_id,
+            minutes=4,
+            data={
+                "level": "management",
+                "targets": ["channel:#soc-mgmt", "group:leads"],
+                "outcome": ["announced", "jira: SEC-9"],
+            },
+            **level,
+        ),
+    ]
+    for event in events:
+        await store.add_timeline_event(event)
+
+    report = await gather_case_report(store, case_id, inventory=Inventory(), now=NOW)
+
+    assert report.escalation.stopped is None
+    assert report.escalation.summary == (
+        "at level management (channel:#soc-mgmt; group:leads), not acknowledged"
+    )
+    assert report.escalation.steps[-1].outcome == "announced; jira: SEC-9"
+    assert report.escalation.policy == "high-1h"
+    assert report.tickets == []  # asked for, not opened yet
+    assert "Acknowledge the case to stop the escalation" in report.next_steps

@@ -75,7 +75,7 @@ async def test_the_escalation_summary_shows_the_case_in_its_tables(
     assert facts["State"] == "waiting for a decision"
     assert facts["Assignee"] == "alice"
     assert facts["Acknowledged by"] == "bob at 2025-03-01 12:17 UTC"
-    assert facts["Escalation"] == "stopped: acknowledged by bob"
+    assert facts["Escalation"] == "stopped: acknowledged by bob (policy critical-15m)"
     assert facts["Alerts"] == "3 from suricata"
     assert assets == [[LAPTOP, "host", "critical", VICTIM]]
     assert users == [[VICTIM, "target", "yes", "finance", "a.smith"]]
@@ -106,8 +106,8 @@ async def test_the_escalation_summary_shows_the_case_in_its_tables(
         "waiting for group:soc-leads",
     ]
     assert [row[1:] for row in timeline][-3:] == [
-        ["bob", "Acknowledged"],
-        ["system", "Escalation stopped (acknowledged by bob)"],
+        ["bob", "Acknowledged by bob"],
+        ["system", "Escalation stopped: acknowledged by bob"],
         ["system", f"Opened {seeded.ticket_key}"],
     ]
     assert tickets == seeded.ticket_url

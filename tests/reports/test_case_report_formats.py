@@ -103,7 +103,7 @@ async def test_the_escalation_summary_has_every_part(store: Store, tmp_path: Pat
     assert html.count("<table>") == 7  # facts, hosts, users, findings, actions, approvals, timeline
     assert "<td>carol (approve, 2025-03-01 12:06 UTC: clearly hostile)</td>" in html
     assert "<td>bob at 2025-03-01 12:17 UTC</td>" in html
-    assert "<td>stopped: acknowledged by bob</td>" in html
+    assert "<td>stopped: acknowledged by bob (policy critical-15m)</td>" in html
     assert "<td>in effect</td>" in html and "<td>failed: no host named" in html
 
 
