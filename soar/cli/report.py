@@ -6,6 +6,7 @@
 /api/cases/{id}/report` and `/soar report`, reading the store the configuration names.
 Markdown and HTML are printed (or written to FILE) as they are; Slack comes as the JSON
 `{"text", "blocks"}` of `chat.postMessage`. Nothing is parsed as Rich markup.
+`soar report digest` (:mod:`soar.cli.digest`) renders management's digest on demand.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
+from soar.cli.digest import digest
 from soar.errors import NotFoundError
 from soar.reports.kinds import ReportFormat, ReportKind
 from soar.reports.service import Rendered, ReportConfigError, render_case_report
 from soar.settings import Settings, config_path, load_settings, setting_problems
 from soar.store.db import Store
 
-app = typer.Typer(help="Reports people read: case summaries.", no_args_is_help=True)
+app = typer.Typer(help="Reports people read: case summaries and digests.", no_args_is_help=True)
+app.command("digest")(digest)
 
 
 def _fail(message: str, code: int) -> typer.Exit:

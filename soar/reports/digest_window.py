@@ -96,10 +96,10 @@ def recent_window(length: timedelta, now: datetime, timezone: str) -> DigestWind
 
 
 def describe_length(length: timedelta) -> str:
-    """`7 days`, `1 day`, `12 hours`, `90 minutes`: the length as a person says it."""
+    """`7 days`, `24 hours`, `90 minutes`: the length as a person says it (the largest
+    unit it is a whole number of, at least two of them)."""
     seconds = int(length.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
     return f"{seconds} seconds"
