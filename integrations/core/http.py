@@ -11,6 +11,12 @@ configured) and gives every vendor client the same behaviour:
   exactly that wait without holding a worker slot;
 - permanent answers — 401, 403, 404, other 4xx, and errors a vendor reports inside a
   200 body (a `body_error` hook) — raised once, not retried, in plain words;
+- a call that is not idempotent (`idempotent=False`: creating a ticket, adding a
+  comment) is sent again only when it cannot have taken effect — it never reached the
+  vendor, or the vendor refused it with a 429. A timeout or a 5xx after it was sent may
+  hide a call that did take effect, so it is raised at once as a
+  :class:`~soar.integrations.errors.TransientError`, and the caller's retry reads the
+  vendor's state before calling again;
 - every message redacted of the integration's secrets.
 """
 
@@ -114,13 +120,15 @@ class VendorHttp:
         *,
         missing_ok: bool = False,
         what: str | None = None,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one call with the module's retry rules and return the answer.
 
         `missing_ok`: a 404 is an answer (the target is not there), not an error.
         `what` names the call in messages ("find host WS-01"); by default the method and
-        path. Other arguments go to `httpx.AsyncClient.request`.
+        path. `idempotent=False`: see the module docstring. Other arguments go to
+        `httpx.AsyncClient.request`.
         """
         label = what or f"{method} {path}"
         waited = 0.0
@@ -129,14 +137,18 @@ class VendorHttp:
             attempt += 1
             try:
                 response = await self._send(method, path, **kwargs)
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as error:
                 failure: IntegrationError = TransientError(self.name, f"{label} timed out")
                 delay: float | None = self._backoff(attempt)
+                if not idempotent and not _never_sent(error):
+                    raise failure from None
             except httpx.TransportError as error:
                 failure = TransientError(
                     self.name, self.redact(f"{label} could not connect: {error}")
                 )
                 delay = self._backoff(attempt)
+                if not idempotent and not _never_sent(error):
+                    raise failure from None
             except TransientError as error:  # raised by an auth flow: its token endpoint busy
                 failure = error
                 delay = (
@@ -147,6 +159,8 @@ class VendorHttp:
                 if outcome is None:
                     return response
                 failure, delay = outcome
+                if not idempotent and not isinstance(failure, RateLimited):
+                    delay = None
             if delay is None or attempt > self.options.max_retries:
                 raise failure
             if waited + delay > self.options.max_wait_seconds:
@@ -221,3 +235,9 @@ class VendorHttp:
         """Exponential backoff with jitter: about 0.5, 1, 2, 4 s…"""
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _never_sent(error: httpx.TransportError) -> bool:
+    """Whether the request cannot have reached the vendor: no connection was made, or
+    none was free in the pool."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)

@@ -68,7 +68,11 @@ class JiraClient:
     async def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create an issue; Jira answers 201 `{id, key, self}`."""
         answer = await self.http.json(
-            "POST", f"{API_ROOT}/issue", json={"fields": fields}, what="create an issue"
+            "POST",
+            f"{API_ROOT}/issue",
+            json={"fields": fields},
+            what="create an issue",
+            idempotent=False,
         )
         if not isinstance(answer, dict) or not answer.get("key"):
             raise self._not_jira("create an issue")
@@ -94,6 +98,7 @@ class JiraClient:
             f"{API_ROOT}/issue/{quote(key)}/comment",
             json={"body": body},
             what=f"comment on {key}",
+            idempotent=False,
         )
 
     async def myself(self) -> dict[str, Any]:

@@ -97,6 +97,7 @@ class ServiceNowClient:
             params={"sysparm_fields": ",".join(fields)},
             json=record,
             what=what,
+            idempotent=False,
         )
         result = answer.get("result") if isinstance(answer, dict) else None
         if not isinstance(result, dict) or not result.get("sys_id"):
@@ -104,13 +105,14 @@ class ServiceNowClient:
         return result
 
     async def update(self, table: str, sys_id: str, changes: dict[str, str], *, what: str) -> None:
-        """Change fields of one record."""
+        """Change fields of one record (sent once: a journal field appends an entry)."""
         await self.http.request(
             "PATCH",
             f"{API_ROOT}/table/{table}/{quote(sys_id)}",
             params={"sysparm_fields": "sys_id"},
             json=changes,
             what=what,
+            idempotent=False,
         )
 
     async def journal(self, sys_id: str, field: str, *, limit: int) -> list[str]:

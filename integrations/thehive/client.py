@@ -86,7 +86,9 @@ class TheHiveClient:
         """Create an alert; an existing one of the same keys is :class:`AlertExists`."""
         what = "create an alert"
         try:
-            answer = await self.http.json("POST", f"{API_ROOT}/alert", json=alert, what=what)
+            answer = await self.http.json(
+                "POST", f"{API_ROOT}/alert", json=alert, what=what, idempotent=False
+            )
         except RequestRejected as rejected:
             if rejected.status in (400, 409) and ALREADY_EXISTS in rejected.reason.lower():
                 raise AlertExists(self.name, rejected.reason, status=rejected.status) from None
@@ -112,6 +114,7 @@ class TheHiveClient:
             f"{API_ROOT}/alert/{quote(alert_id)}/comment",
             json={"message": message},
             what=f"comment on {alert_id}",
+            idempotent=False,
         )
 
     async def current_user(self) -> dict[str, Any]:
