@@ -30,5 +30,6 @@ def test_manifest_matches_the_bot() -> None:
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "chat:write",
         "commands",
+        "files:write",
         "usergroups:read",
     }
