@@ -47,7 +47,7 @@ from soar.store.schema import (
     EnrichmentAnswerRow,
     TimelineEventRow,
 )
-from soar.store.views import AlertSummary, CaseSummary, StoredAnswer
+from soar.store.views import AlertDetail, AlertState, AlertSummary, CaseSummary, StoredAnswer
 
 Row = dict[str, Any]
 
@@ -115,6 +115,28 @@ def alert_from_row(row: AlertRow, observables: Sequence[AlertObservableRow]) -> 
     )
 
 
+def alert_detail(row: AlertRow, observables: Sequence[AlertObservableRow]) -> AlertDetail:
+    """The recorded alert with its progress: triaged once its triage is stored (which
+    happens in the same transaction that puts it on its case)."""
+    triage = _triage_summary(row)
+    return AlertDetail(
+        **dict(alert_from_row(row, observables)),
+        state=AlertState.TRIAGED if triage is not None else AlertState.RECEIVED,
+        case_id=row.case_id,
+        triage=triage,
+    )
+
+
+def _triage_summary(row: AlertRow) -> TriageSummary | None:
+    if row.triage_score is None or row.triage_verdict is None:
+        return None
+    return TriageSummary(
+        score=row.triage_score,
+        verdict=Verdict(row.triage_verdict),
+        reasons=row.triage_reasons or [],
+    )
+
+
 def triage_params(alert_id: str, triage: TriageSummary) -> Row:
     """Bind parameters of one alert's triage update."""
     return {
@@ -143,15 +165,7 @@ def case_enrichment(rows: Sequence[AlertRow]) -> list[ObservableVerdict]:
 
 
 def alert_summary(row: AlertRow) -> AlertSummary:
-    triage = (
-        TriageSummary(
-            score=row.triage_score,
-            verdict=Verdict(row.triage_verdict),
-            reasons=row.triage_reasons or [],
-        )
-        if row.triage_score is not None and row.triage_verdict is not None
-        else None
-    )
+    triage = _triage_summary(row)
     return AlertSummary(
         id=row.id,
         source=row.source,

@@ -40,7 +40,7 @@ from soar.store.schema import (
     TimelineEventRow,
 )
 from soar.store.upsert import Excluded, insert_missing, upsert
-from soar.store.views import CaseDetail, CaseSummary, StoredAnswer
+from soar.store.views import AlertDetail, CaseDetail, CaseSummary, StoredAnswer
 
 # Declarative classes type `__table__` as a FromClause; each is a Table at run time.
 ALERTS = cast(Table, AlertRow.__table__)
@@ -305,6 +305,17 @@ class Repository:
                 select(AlertObservableRow).where(AlertObservableRow.alert_id == alert_id)
             )
             return mapping.alert_from_row(row, observables.all())
+
+    async def get_alert_detail(self, alert_id: str) -> AlertDetail | None:
+        """The alert as recorded, with its state, case and triage."""
+        async with self._sessions() as session:
+            row = await session.get(AlertRow, alert_id)
+            if row is None:
+                return None
+            observables = await session.scalars(
+                select(AlertObservableRow).where(AlertObservableRow.alert_id == alert_id)
+            )
+            return mapping.alert_detail(row, observables.all())
 
     async def list_alerts(
         self,

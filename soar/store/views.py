@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from soar.alerts.models import AlertStatus, Severity
+from soar.alerts.models import Alert, AlertStatus, Severity
 from soar.approvals.models import ApprovalRequest
 from soar.cases.models import Case, CaseState, Resolution, TimelineEvent, UtcDatetime
 from soar.containment.models import ContainmentAction
@@ -26,6 +27,24 @@ class AlertSummary(BaseModel):
     time: UtcDatetime
     rule_name: str | None = None
     link: str | None = None
+    case_id: str | None = None
+    triage: TriageSummary | None = None
+
+
+class AlertState(StrEnum):
+    """How far an accepted alert has gone."""
+
+    RECEIVED = "received"
+    """Accepted (the webhook answered 202): spooled, parked, started or recorded, and
+    not triaged yet. An alert whose first news is its resolution is never triaged."""
+    TRIAGED = "triaged"
+    """Triaged and on its case: `triage` and `case_id` say which."""
+
+
+class AlertDetail(Alert):
+    """`GET /api/alerts/{id}`: the normalised alert and how far it has gone."""
+
+    state: AlertState
     case_id: str | None = None
     triage: TriageSummary | None = None
 

@@ -140,16 +140,15 @@ async def test_recorded_alert_is_served_by_the_operator_api(api: httpx.AsyncClie
     alert_id = accepted["accepted"][0]["alert_id"]
     operator = {"Authorization": f"Bearer {API_TOKEN}"}
 
-    async def fetched() -> dict[str, Any] | None:
-        answer = await api.get(f"/api/alerts/{alert_id}", headers=operator)
-        return answer.json() if answer.status_code == 200 else None
+    async def listed() -> bool:
+        found = await api.get("/api/alerts", headers=operator, params={"source": "generic"})
+        return alert_id in {a["id"] for a in found.json()}
 
-    alert = await wait_for(fetched)
+    await wait_for(listed)
+    alert = (await api.get(f"/api/alerts/{alert_id}", headers=operator)).json()
     assert alert["title"] == "Operator sees <b>this</b>"
     assert alert["severity"]["level"] == "critical"
     assert {"type": "ip", "value": "198.51.100.23", "role": "source"} in alert["observables"]
-    listed = (await api.get("/api/alerts", headers=operator, params={"source": "generic"})).json()
-    assert alert_id in {a["id"] for a in listed}
     assert (await api.get(f"/api/alerts/{alert_id}")).status_code == 401
     assert (await api.get(f"/api/alerts/{alert_id}", headers=bearer("nope"))).status_code == 401
     missing = await api.get("/api/alerts/generic-doesnotexist", headers=operator)
