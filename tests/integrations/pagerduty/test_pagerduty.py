@@ -214,7 +214,8 @@ async def test_a_back_off_longer_than_the_step_waits_is_a_timed_retry(
 
 
 async def test_the_services_own_limit_is_waited_out(case_id: str) -> None:
-    async with PagerDutyEmulator(events_per_window=2, window_seconds=1) as pagerduty:
+    pagerduty = PagerDutyEmulator(events_per_window=2, window_seconds=1)
+    async with pagerduty:
         pager = PagerDutyPager("oncall", options(pagerduty, rate_limit_wait_seconds=0.6))
         try:
             for action in (PageAction.TRIGGER, PageAction.ACKNOWLEDGE, PageAction.RESOLVE):
@@ -283,9 +284,8 @@ def test_the_integration_is_installed_and_names_a_bad_option() -> None:
     with pytest.raises(ValueError, match=r"paging\.oncall\.options\.routing_key") as bad:
         options_of(found, "paging", "oncall", {"routing_key": "short-key-value"})
     assert "short-key-value" not in str(bad.value)
-    assert options_of(found, "paging", "oncall", {"routing_key": BAD_KEY}).base_url == (
-        "https://events.pagerduty.com"
-    )
+    made = options_of(found, "paging", "oncall", {"routing_key": BAD_KEY})
+    assert isinstance(made, PagerDutyOptions) and made.base_url == "https://events.pagerduty.com"
 
 
 async def test_nothing_secret_is_in_an_error_or_a_log(

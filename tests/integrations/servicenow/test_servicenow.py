@@ -201,7 +201,8 @@ async def test_comments_go_to_the_configured_journal_field_once(
 async def test_a_journal_the_user_may_not_read_still_takes_the_comment(
     draft: TicketDraft,
 ) -> None:
-    async with ServiceNowEmulator(journal_readable=False) as servicenow:
+    servicenow = ServiceNowEmulator(journal_readable=False)
+    async with servicenow:
         system = ServiceNowTicketSystem("snow", options(servicenow))
         try:
             opened = await system.open(draft)
