@@ -15,6 +15,14 @@ The inherited tests check: applying twice is one effect; reverting what is not t
 succeeds; verify reads the product (an out-of-band undo is seen); a 429 is waited out
 and the call lands; bad credentials are one clear, permanent error; nothing secret is in
 a result or an error.
+
+The ticket system and pager contracts run through the activities the case workflow
+calls (`tickets.open`, `tickets.comment`, `paging.page`), so they also check what
+Temporal is told: opening twice — or again after a first attempt died once the vendor
+had created the ticket (the emulator holds that answer) — is one ticket; a comment is
+added once; a case is one alert at the pager, acknowledged and resolved with it; a 429
+is waited out; a refused credential is one non-retryable error that names the system
+and asks the vendor once.
 """
 
 from __future__ import annotations
