@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 import uvicorn
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from bot.app import mount_slack, run_socket_mode, socket_mode_configured
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
 from soar.ingest.pressure import IngestPressure
 from soar.reports.schedule import ensure_digest_schedules
+from soar.runtime.metrics import MetricsEndpointError, worker_metrics_runtime
 from soar.runtime.search_attribute_setup import ensure_search_attributes
 from soar.runtime.services import build_services
 from soar.runtime.temporal_client import connect
@@ -58,11 +60,13 @@ class Parts:
     worker_process: bool = False
 
 
-async def _connect_when_available(settings: Settings, stop: asyncio.Event) -> Client | None:
+async def _connect_when_available(
+    settings: Settings, stop: asyncio.Event, runtime: Runtime | None = None
+) -> Client | None:
     """Connect, retrying while Temporal is not up yet; None if asked to stop first."""
     while not stop.is_set():
         try:
-            return await connect(settings.temporal)
+            return await connect(settings.temporal, runtime=runtime)
         except Exception as error:
             log.warning("waiting for Temporal at %s: %s", settings.temporal.target(), error)
             with contextlib.suppress(TimeoutError):
@@ -170,6 +174,15 @@ class PartStopped(RuntimeError):
     others were meant to go on: the whole run stops, and the command exits non-zero."""
 
 
+def _worker_metrics() -> Runtime | None:
+    """The runtime serving the worker's SDK metrics, if SOAR_TEMPORAL__METRICS_ADDRESS
+    asks for one; an address that cannot be served stops the start in one line."""
+    try:
+        return worker_metrics_runtime()
+    except MetricsEndpointError as error:
+        raise PartStopped(str(error)) from None
+
+
 def _why_ended(task: asyncio.Task[object]) -> str:
     """A part that ended on its own, in words."""
     name = task.get_name()
@@ -221,7 +234,7 @@ async def run(
             tasks.append(asyncio.create_task(child.wait(), name="worker"))
             yield_to_ingest = _signal_worker(child)
         elif parts.worker:
-            client = await _connect_when_available(settings, stop)
+            client = await _connect_when_available(settings, stop, _worker_metrics())
             if client is None:
                 return
             if not parts.temporal and not await _register_search_attributes(client, stop):

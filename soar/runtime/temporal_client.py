@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from soar.settings import TemporalSettings
 
@@ -23,9 +24,12 @@ def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
     return settings.api_key is not None
 
 
-async def connect(settings: TemporalSettings, *, lazy: bool = False) -> Client:
+async def connect(
+    settings: TemporalSettings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
     """Connect with the pydantic data converter. `lazy` defers the dial to the first call,
-    so the API can start (and spool) while Temporal is down."""
+    so the API can start (and spool) while Temporal is down. `runtime` (default: the
+    SDK's) is the one a worker built on this client reports its metrics through."""
     return await Client.connect(
         settings.target(),
         namespace=settings.namespace,
@@ -33,4 +37,5 @@ async def connect(settings: TemporalSettings, *, lazy: bool = False) -> Client:
         tls=tls_config(settings),
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         lazy=lazy,
+        runtime=runtime,
     )
