@@ -50,12 +50,15 @@ from workflows.notifications import Outbox
 
 ESCALATION_CHAIN = "escalation-chain"
 """The patch that gave cases their escalation chain (timers, pages, tickets)."""
-DELIVERY_TIMEOUT = timedelta(minutes=2)
+ATTEMPT_TIMEOUT = timedelta(seconds=75)
+"""One attempt may wait out a vendor's rate limit (`max_wait_seconds`) plus its timeout."""
+DELIVERY_TIMEOUT = timedelta(minutes=3)
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20)
 )
 """A level's page or ticket is retried for up to `DELIVERY_TIMEOUT`, then recorded as
-failed and the chain goes on: a vendor that is down must not stop the climb."""
+failed and the chain goes on: a vendor that is down must not stop the climb. (Commands
+that arrive meanwhile — an acknowledgement — are applied right after.)"""
 
 
 def _why(error: ActivityError) -> str:
@@ -199,7 +202,7 @@ class Escalator:
                     severity=case.severity,
                     details={"alerts": str(case.alert_count), "state": case.state.value},
                 ),
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )
@@ -223,7 +226,7 @@ class Escalator:
                     observables=case.observables[:MAX_OBSERVABLES],
                 ),
                 result_type=TicketRef,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )
@@ -308,7 +311,7 @@ class Escalator:
                         case_id=case.id,
                         text=_closing_text(case),
                     ),
-                    start_to_close_timeout=timedelta(seconds=30),
+                    start_to_close_timeout=ATTEMPT_TIMEOUT,
                     schedule_to_close_timeout=DELIVERY_TIMEOUT,
                     retry_policy=DELIVERY_RETRY,
                 )
