@@ -91,7 +91,7 @@ async def pending(client: Client, store: Store, address: str) -> tuple[str, Appr
             cases = [
                 c
                 for c in await store.list_cases(limit=1000)
-                if c.correlation_key == f"ip:{address}"
+                if c.correlation_key.startswith(f"ip:{address}|")
             ]
             if cases:
                 handle = client.get_workflow_handle(

@@ -82,7 +82,7 @@ async def record(
     await playbook.result()
     await slack.command(f"escalate {approval.case_id} the owner must know")
     await slack.command(f"close {approval.case_id} tp blocked at the edge")
-    case_handle = client.get_workflow_handle(case_workflow_id(f"ip:{address}"))
+    case_handle = client.get_workflow_handle(case_workflow_id(f"ip:{address}|ssh brute force from"))
     ended = await case_handle.result()
     assert ended["state"] == CaseState.CLOSED
     save("case_with_slack", await case_handle.fetch_history())

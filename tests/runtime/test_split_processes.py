@@ -177,8 +177,8 @@ async def case_of(stack: SplitStack, alert_id: str, within: float = 30) -> dict[
 
 
 def generic(severity: str, ip: str) -> bytes:
-    """A generic alert; `ip` should be public-looking (correlation keys on external IPs;
-    these are data only, nothing is sent to them)."""
+    """A generic alert from `ip` (the source address is the case's key with the rule
+    family; data only, nothing is sent to it)."""
     return (
         f'{{"id": "split-{unique()}", "title": "Beacon to a known C2 ({severity})", '
         f'"severity": "{severity}", "src_ip": "{ip}", "time": "2026-11-22T10:00:00Z"}}'
@@ -193,7 +193,7 @@ async def test_alert_posted_to_the_api_process_is_recorded_by_the_worker_process
     assert alert["title"] == "Beacon to a known C2 (high)"
     assert alert["severity"]["level"] == "high"
     case = await case_of(split, accepted["alert_id"])
-    assert case["correlation_key"] == "ip:45.10.77.7"
+    assert case["correlation_key"] == "ip:45.10.77.7|beacon to a known c2 high"
     assert case["alert_count"] == 1
     assert [a["id"] for a in case["alerts"]] == [accepted["alert_id"]]
     async with httpx.AsyncClient(timeout=5) as http:

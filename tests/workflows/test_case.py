@@ -55,6 +55,10 @@ from workflows.case import CaseWorkflow
 from workflows.sdk import spec_of
 from workflows.sdk.sandbox import workflow_runner
 
+BY_ADDRESS = CorrelationRule(keys=["external_ip"])
+"""Cases keyed on the attacker's address alone (`ip:<address>`), as a configured rule can:
+these tests are about the case workflow; the default grouping is tested in tests/cases."""
+
 
 @pytest.fixture
 async def starter(
@@ -63,7 +67,7 @@ async def starter(
     settings = make_settings(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"cases-{uuid.uuid4().hex[:8]}"),
-        correlation=CorrelationSettings(case_history_limit=150),
+        correlation=CorrelationSettings(case_history_limit=150, default=BY_ADDRESS),
     )
     worker = build_worker(temporal_client, settings, store)
     async with worker:
@@ -225,7 +229,9 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
 ) -> None:
 
     settings = make_settings(
-        tmp_path, temporal=TemporalSettings(task_queue=f"broken-{uuid.uuid4().hex[:8]}")
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"broken-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(default=BY_ADDRESS),
     )
     attacker = new_attacker(97)
     key = f"ip:{attacker}"
@@ -255,7 +261,7 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
     settings = make_settings(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"slow-{uuid.uuid4().hex[:8]}"),
-        correlation=CorrelationSettings(case_history_limit=150),
+        correlation=CorrelationSettings(case_history_limit=150, default=BY_ADDRESS),
         approvals=ApprovalSettings(deciders=["alice"]),
     )
     attacker = new_attacker(96)
@@ -328,6 +334,7 @@ async def test_the_case_starts_a_playbook_as_configured(
     settings = make_settings(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"configured-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(default=BY_ADDRESS),
         playbooks={"sdk_configured": PlaybookSettings(dry_run=True, options={"colour": "blue"})},
     )
     attacker = new_attacker(95)
@@ -355,6 +362,7 @@ async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
     settings = make_settings(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"close-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(default=BY_ADDRESS),
         approvals=ApprovalSettings(deciders=["alice"]),
     )
     attacker = new_attacker(94)

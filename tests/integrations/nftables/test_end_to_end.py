@@ -100,7 +100,9 @@ async def test_an_approved_block_drops_the_attacker_at_the_gateway_until_reverte
 
     async with build_worker(temporal_client, settings, store):
         await build_starter(temporal_client, settings).start(alert)
-        case_id, approval = await approval_of(temporal_client, store, f"ip:{PUBLIC_ATTACKER}")
+        case_id, approval = await approval_of(
+            temporal_client, store, f"ip:{PUBLIC_ATTACKER}|ssh brute force"
+        )
         assert gateway.listing("table inet soar") is None, "nothing is blocked before approval"
 
         await decide(
