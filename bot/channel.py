@@ -110,6 +110,7 @@ class SlackChannel:
                 slack.updates_per_minute,
             ),
             summary=escalation_summary(settings, store),
+            ignore_for_similarity=settings.correlation.ignore_for_similarity,
         )
         return cls(publisher)
 

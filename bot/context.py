@@ -51,6 +51,7 @@ class Bot:
                 INTERACTIVE_MAX_WAIT,
                 slack.updates_per_minute,
             ),
+            ignore_for_similarity=settings.correlation.ignore_for_similarity,
         )
         return cls(
             settings=settings,

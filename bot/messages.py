@@ -27,6 +27,8 @@ from soar.containment.models import ActionState, ContainmentVerb
 from soar.notifications.models import CaseContext, ProviderVerdict
 
 MAX_OBSERVABLES = 10
+MAX_SIMILAR_SHOWN = 3
+"""Similar cases named on the case message's line (the rest are counted)."""
 IN_FORCE = frozenset({ActionState.APPLIED.value, ActionState.VERIFIED.value})
 REVERTIBLE_VERBS = frozenset(verb.value for verb in ContainmentVerb if verb.revertible)
 MAX_TIMELINE_EVENTS = 40
@@ -97,6 +99,7 @@ def case_message(case: Case, context: CaseContext, links: Links, people: People)
     if case.escalated:
         body.append(kit.section(":rotating_light: *Escalated*"))
     body.extend(_observables(case))
+    body.extend(_similar(context))
     if context.reasons:
         body.append(
             kit.section("*Why*\n" + "\n".join(f"• {oneline(r, 500)}" for r in context.reasons))
@@ -138,6 +141,21 @@ def _observables(case: Case) -> list[Block]:
     if len(case.observables) > len(shown):
         lines.append(f"• … and {len(case.observables) - len(shown)} more")
     return [kit.section("*Key observables*\n" + "\n".join(lines))]
+
+
+def _similar(context: CaseContext) -> list[Block]:
+    """One line naming the other open cases that share an observable with this one."""
+    if not context.similar:
+        return []
+    named = []
+    for similar in context.similar[:MAX_SIMILAR_SHOWN]:
+        shares = code(similar.values[0], 100) if similar.values else "an observable"
+        if similar.shared > 1:
+            shares += f" and {similar.shared - 1} more"
+        named.append(f"{code(similar.case_id, 100)} shares {shares}")
+    others = len(context.similar) - len(named)
+    tail = f"; {others} other case{'s' if others != 1 else ''}" if others > 0 else ""
+    return [kit.section(f"*Similar open cases:* {'; '.join(named)}{tail}")]
 
 
 def _surroundings(context: CaseContext) -> list[Block]:

@@ -10,7 +10,7 @@ never a second post, and a change older than what is shown is dropped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -31,12 +31,14 @@ from bot.people import People
 from bot.settings import SLACK_CHANNEL_ID, SlackSettings
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case
+from soar.cases.similarity import similar_cases
 from soar.notifications.models import (
     CaseContext,
     CaseMessageRequest,
     Delivery,
     EscalationNotice,
     PersonNotice,
+    SimilarCaseNote,
     TimelineReplyRequest,
 )
 from soar.store.db import Store
@@ -90,9 +92,11 @@ class Publisher:
         links: Links,
         pacer: Pacer,
         summary: SummaryRenderer | None = None,
+        ignore_for_similarity: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.summary = summary
+        self.ignore_for_similarity = tuple(ignore_for_similarity)
         self.settings = settings
         self.store = store
         self.messages = messages
@@ -118,7 +122,9 @@ class Publisher:
             version = case_version(newest.case)
             if row is not None and row.posted and row.version >= version:
                 return SlackPost(outcome="unchanged", channel=row.channel, ts=row.ts)
-            context = self._case_context(newest, row)
+            context = self._case_context(newest, row).model_copy(
+                update={"similar": await self._similar(newest.case.id)}
+            )
             rendered = case_message(newest.case, context, self.links, self.people)
             stored = context.model_dump(mode="json")
             if row is not None and row.posted:
@@ -145,6 +151,16 @@ class Publisher:
         if row is not None and row.context:
             return CaseContext.model_validate(row.context)
         return CaseContext()
+
+    async def _similar(self, case_id: str) -> list[SimilarCaseNote]:
+        """The other open cases sharing an observable with the case, as it is now."""
+        found = await similar_cases(self.store, case_id, self.ignore_for_similarity)
+        return [
+            SimilarCaseNote(
+                case_id=case.id, values=[m.value for m in case.matched], shared=case.shared
+            )
+            for case in found
+        ]
 
     async def reply(self, request: TimelineReplyRequest) -> SlackPost:
         """Post new timeline entries as one reply in the case's thread, once.

@@ -8,7 +8,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from soar import __version__
-from soar.api import actions, alerts, approvals, cases, enrichment, health, reports, webhooks
+from soar.api import (
+    actions,
+    alerts,
+    approvals,
+    cases,
+    enrichment,
+    health,
+    reports,
+    similarity,
+    webhooks,
+)
 from soar.api.deps import Services
 from soar.api.errors import error_response
 from soar.errors import (
@@ -68,5 +78,6 @@ def create_app(svc: Services) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(actions.router)
     app.include_router(enrichment.router)
+    app.include_router(similarity.router)
     app.include_router(health.router)
     return app

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from soar.alerts.models import Severity
 from soar.api.deps import Services, require_operator, services
-from soar.cases import service
+from soar.cases import service, similarity
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.errors import NotFoundError
 from soar.store.views import CaseDetail, CaseSummary
@@ -106,10 +106,13 @@ async def get_case(
     svc: Annotated[Services, Depends(services)],
     alert_limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CaseDetail:
-    """A case with its most recent alerts, observables, timeline, approvals and actions."""
+    """A case with its most recent alerts, observables, timeline, approvals and actions,
+    and the other open cases that share an observable with it (`similar`)."""
     case = await svc.store.get_case_detail(case_id, alert_limit=alert_limit)
     if case is None:
         raise NotFoundError(f"no case with id {case_id!r}")
+    ignored = svc.settings.correlation.ignore_for_similarity
+    case.similar = await similarity.similar_cases(svc.store, case.id, ignored)
     return case
 
 

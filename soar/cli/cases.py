@@ -1,5 +1,7 @@
-"""`soar cases list|show|note|assign|ack|escalate|ticket|close`: cases through the running
-operator API, like any other client, so a refusal reads as the API and Slack word it.
+"""`soar cases list|show|note|assign|ack|escalate|ticket|close`, and the values ignored for
+similarity (`ignore-observable`, `unignore-observable`, `ignored-observables`): cases
+through the running operator API, like any other client, so a refusal reads as the API
+and Slack word it.
 
 Almost every string shown here comes, in the end, from whoever can send an alert, so
 nothing from the API is ever parsed as Rich markup: values go into tables as `Text`.
@@ -222,6 +224,24 @@ def _approvals(case: dict[str, Any]) -> Table:
     return table
 
 
+def _similar(case: dict[str, Any]) -> Table:
+    """Other open cases sharing an observable with this one, and which they share."""
+    table = Table("case", "state", "severity", "shared", "matched", "title", title="Similar cases")
+    for similar in case["similar"]:
+        matched = [f"{m['type']} {m['value']}" for m in similar["matched"]]
+        if similar["shared"] > len(matched):
+            matched.append(f"… {similar['shared'] - len(matched)} more")
+        table.add_row(
+            cell(similar["id"]),
+            cell(similar["state"]),
+            cell(similar["severity"]),
+            cell(similar["shared"]),
+            cell("\n".join(matched)),
+            cell(similar["title"]),
+        )
+    return table
+
+
 def _actions(case: dict[str, Any]) -> Table:
     table = Table(
         "id",
@@ -251,8 +271,8 @@ def _actions(case: dict[str, Any]) -> Table:
 
 @app.command("show")
 def show(case_id: str, url: ApiUrl = None) -> None:
-    """A case: its header, alerts, observables, their enrichment, timeline, approvals
-    and actions."""
+    """A case: its header, alerts, observables, their enrichment, timeline, approvals,
+    actions, and the other open cases sharing an observable with it."""
     case = fetch(f"/api/cases/{path_part(case_id)}", url)
     console = Console()
     console.print(_header(case))
@@ -270,6 +290,11 @@ def show(case_id: str, url: ApiUrl = None) -> None:
             console.print(render(case))
         else:
             console.print(Text(f"No {key}.", style="dim"))
+    console.print()
+    if case.get("similar"):
+        console.print(_similar(case))
+    else:
+        console.print(Text("No similar open cases.", style="dim"))
 
 
 Actor = Annotated[str, typer.Option("--as", help="Who asks; recorded on the case's timeline.")]
@@ -344,3 +369,50 @@ def close(
 ) -> None:
     """Close an open case with its resolution."""
     _send(case_id, {"kind": "close", "actor": actor, "resolution": resolution, "text": reason}, url)
+
+
+@app.command("ignore-observable")
+def ignore_observable(
+    value: str,
+    actor: Actor,
+    reason: Annotated[str | None, typer.Option(help="Why it says nothing (recorded).")] = None,
+    url: ApiUrl = None,
+) -> None:
+    """Mark VALUE "ignore for similarity" (your own domain, a shared proxy): cases that
+    share it are not shown as similar, whatever its type."""
+    body = {"value": value, "actor": actor, "reason": reason}
+    try:
+        mark = OperatorClient(load_settings(), url).post("/api/similarity/ignored", body)
+    except ApiError as error:
+        fail(error)
+    Console().print(
+        Text.assemble(
+            ("ignored for similarity: ", "green"), mark["value"], f" (by {mark['added_by']})"
+        )
+    )
+
+
+@app.command("unignore-observable")
+def unignore_observable(value: str, url: ApiUrl = None) -> None:
+    """Take the "ignore for similarity" mark off VALUE."""
+    try:
+        OperatorClient(load_settings(), url).delete("/api/similarity/ignored", value=value)
+    except ApiError as error:
+        fail(error)
+    Console().print(Text.assemble(("no longer ignored for similarity: ", "green"), value))
+
+
+@app.command("ignored-observables")
+def ignored_observables(url: ApiUrl = None) -> None:
+    """The values ignored for similarity: configured, then marked (by whom, why)."""
+    marks = fetch("/api/similarity/ignored", url)
+    table = Table("value", "from", "by", "reason", "since", title="Ignored for similarity")
+    for mark in marks:
+        table.add_row(
+            cell(mark["value"]),
+            cell("configuration" if mark["configured"] else "marked"),
+            cell(mark.get("added_by")),
+            cell(mark.get("reason")),
+            when(mark.get("added_at")),
+        )
+    Console().print(table)

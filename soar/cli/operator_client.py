@@ -55,6 +55,10 @@ class OperatorClient:
     def post(self, path: str, body: Any) -> Any:
         return self._request("POST", path, json=body, headers=self._headers()).json()
 
+    def delete(self, path: str, **params: Any) -> None:
+        clean = {k: v for k, v in params.items() if v is not None}
+        self._request("DELETE", path, params=clean, headers=self._headers())
+
     def send_webhook(self, source: str, body: bytes, content_type: str) -> Any:
         headers = {"Content-Type": content_type}
         token = self.settings.webhook_token

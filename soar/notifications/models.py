@@ -61,11 +61,21 @@ class ProviderVerdict(BaseModel):
         )
 
 
+class SimilarCaseNote(BaseModel):
+    """Another open case sharing observables with the case, as its message names it."""
+
+    case_id: str
+    values: list[str] = Field(description="The first of the shared values.")
+    shared: int = Field(ge=0, description="How many observables the two cases share.")
+
+
 class CaseContext(BaseModel):
-    """What a case message shows beyond the case: the latest alert's origin and triage.
+    """What a case message shows beyond the case: the latest alert's origin and triage,
+    and the other open cases that share an observable with it.
 
     Kept with the message, so an update caused by a note (which carries no alert) still
-    shows the verdict.
+    shows the verdict. `similar` is looked up by the channel each time it shows the case
+    (see :func:`soar.cases.similarity.similar_cases`), never carried by a workflow.
     """
 
     source: str | None = None
@@ -77,6 +87,7 @@ class CaseContext(BaseModel):
     verdicts: list[ProviderVerdict] = Field(default_factory=list)
     assets: list[AssetContext] = Field(default_factory=list)
     identities: list[IdentityContext] = Field(default_factory=list)
+    similar: list[SimilarCaseNote] = Field(default_factory=list)
 
     @classmethod
     def of(cls, alert: Alert, triage: Triage | None) -> CaseContext:

@@ -45,9 +45,17 @@ from soar.store.schema import (
     ContainmentActionRow,
     DecisionRow,
     EnrichmentAnswerRow,
+    SimilarityIgnoreRow,
     TimelineEventRow,
 )
-from soar.store.views import AlertDetail, AlertState, AlertSummary, CaseSummary, StoredAnswer
+from soar.store.views import (
+    AlertDetail,
+    AlertState,
+    AlertSummary,
+    CaseSummary,
+    IgnoredObservable,
+    StoredAnswer,
+)
 
 Row = dict[str, Any]
 
@@ -397,4 +405,10 @@ def answer_from_row(row: EnrichmentAnswerRow) -> StoredAnswer:
         answer=row.answer,
         fetched_at=row.fetched_at,
         expires_at=row.expires_at,
+    )
+
+
+def ignored_observable(row: SimilarityIgnoreRow) -> IgnoredObservable:
+    return IgnoredObservable(
+        value=row.value, added_by=row.added_by, reason=row.reason, added_at=row.added_at
     )

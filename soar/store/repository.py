@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, te
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from soar.alerts.models import Alert, Severity
+from soar.alerts.models import Alert, ObservableType, Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case, CaseState, TimelineEvent
 from soar.containment.models import ActionState, ContainmentAction
@@ -37,10 +37,19 @@ from soar.store.schema import (
     DecisionRow,
     EnrichmentAnswerRow,
     EnrichmentQuotaRow,
+    SimilarityIgnoreRow,
     TimelineEventRow,
 )
 from soar.store.upsert import Excluded, insert_missing, upsert
-from soar.store.views import AlertDetail, CaseDetail, CaseSummary, StoredAnswer
+from soar.store.views import (
+    AlertDetail,
+    CaseDetail,
+    CaseSummary,
+    IgnoredObservable,
+    SharedObservable,
+    SimilarCase,
+    StoredAnswer,
+)
 
 # Declarative classes type `__table__` as a FromClause; each is a Table at run time.
 ALERTS = cast(Table, AlertRow.__table__)
@@ -54,6 +63,12 @@ ACTIONS = cast(Table, ContainmentActionRow.__table__)
 SLOTS = cast(Table, ContainmentSlotRow.__table__)
 ANSWERS = cast(Table, EnrichmentAnswerRow.__table__)
 QUOTAS = cast(Table, EnrichmentQuotaRow.__table__)
+IGNORED = cast(Table, SimilarityIgnoreRow.__table__)
+
+ENDED_STATES = (CaseState.RESOLVED.value, CaseState.CLOSED.value)
+"""A case in neither of these states is open (as the reports count them)."""
+MATCHES_SHOWN = 5
+"""Shared observables listed per similar case (`shared` counts them all)."""
 
 CONTAINMENT_SLOTS_LOCK_KEY = 0x50A125107
 """PostgreSQL advisory lock held while a containment slot is reserved, so concurrent
@@ -401,6 +416,109 @@ class Repository:
                 actions=[mapping.action_from_row(action) for action in actions],
                 enrichment=mapping.case_enrichment(alert_rows),
             )
+
+    async def similar_cases(
+        self,
+        case_id: str,
+        *,
+        key_of: Callable[[str], str],
+        ignored: Collection[str] = (),
+        limit: int = 10,
+    ) -> list[SimilarCase]:
+        """Open cases holding an observable `case_id` holds, most shared first, then the
+        most recently updated. A value whose `key_of` is in `ignored` or marked in the
+        store never counts."""
+        own = CASE_OBSERVABLES.alias("own")
+        other = CASE_OBSERVABLES.alias("other")
+        async with self._sessions() as session:
+            held = (
+                await session.execute(
+                    select(own.c.digest, own.c.value).where(own.c.case_id == case_id)
+                )
+            ).all()
+            skipped = set(ignored) | set(await session.scalars(select(IGNORED.c.key)))
+            digests = sorted({digest for digest, value in held if key_of(value) not in skipped})
+            if not digests:
+                return []
+            shared = func.count(func.distinct(other.c.digest)).label("shared")
+            columns = (CASES.c.id, CASES.c.title, CASES.c.state, CASES.c.severity)
+            ranked = (
+                await session.execute(
+                    select(*columns, CASES.c.updated_at, shared)
+                    .select_from(CASES.join(other, other.c.case_id == CASES.c.id))
+                    .where(
+                        other.c.digest.in_(digests),
+                        CASES.c.id != case_id,
+                        CASES.c.state.not_in(ENDED_STATES),
+                    )
+                    .group_by(*columns, CASES.c.updated_at)
+                    .order_by(shared.desc(), CASES.c.updated_at.desc(), CASES.c.id)
+                    .limit(limit)
+                )
+            ).all()
+            matches: dict[str, list[SharedObservable]] = defaultdict(list)
+            if ranked:
+                found = await session.execute(
+                    select(other.c.case_id, other.c.type, other.c.value)
+                    .distinct()
+                    .where(
+                        other.c.case_id.in_([row.id for row in ranked]),
+                        other.c.digest.in_(digests),
+                    )
+                    .order_by(other.c.case_id, other.c.type, other.c.value)
+                )
+                for other_id, type_, value in found:
+                    if len(matches[other_id]) < MATCHES_SHOWN:
+                        matches[other_id].append(
+                            SharedObservable(type=ObservableType(type_), value=value)
+                        )
+        return [
+            SimilarCase(
+                id=row.id,
+                title=row.title,
+                state=CaseState(row.state),
+                severity=Severity(row.severity),
+                updated_at=row.updated_at,
+                shared=row.shared,
+                matched=matches[row.id],
+            )
+            for row in ranked
+        ]
+
+    async def ignore_for_similarity(
+        self, key: str, value: str, *, added_by: str, reason: str | None
+    ) -> None:
+        """Mark a value "ignore for similarity" under `key`; the first mark stands."""
+        row = {
+            "key": key,
+            "value": value,
+            "added_by": added_by,
+            "reason": reason,
+            "added_at": datetime.now(UTC),
+        }
+        async with self._writing() as session:
+            await insert_missing(session, IGNORED, [row])
+
+    async def unignore_for_similarity(self, key: str) -> bool:
+        """Take the mark under `key` off; False when there was none."""
+        async with self._writing() as session:
+            result = await session.execute(delete(IGNORED).where(IGNORED.c.key == key))
+        return bool(cast(CursorResult[Any], result).rowcount)
+
+    async def get_similarity_ignored(self, key: str) -> IgnoredObservable | None:
+        async with self._sessions() as session:
+            row = await session.get(SimilarityIgnoreRow, key)
+        return mapping.ignored_observable(row) if row is not None else None
+
+    async def list_similarity_ignored(self) -> list[IgnoredObservable]:
+        """The values marked at run time, oldest mark first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(SimilarityIgnoreRow).order_by(
+                    SimilarityIgnoreRow.added_at, SimilarityIgnoreRow.key
+                )
+            )
+            return [mapping.ignored_observable(row) for row in rows]
 
     async def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request with its decisions, for example to find its workflow."""

@@ -241,6 +241,21 @@ class EnrichmentQuotaRow(Base):
     used: Mapped[int] = mapped_column(Integer)
 
 
+class SimilarityIgnoreRow(Base):
+    """A value marked "ignore for similarity" through the API or `soar cases
+    ignore-observable`. `key` is SHA-256 of the value as :func:`soar.cases.similarity.
+    similarity_key` normalises it (casefolded, addresses in canonical form), so the
+    mark holds whatever the observable's type and however the value is spelled."""
+
+    __tablename__ = "similarity_ignored"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(SafeText)
+    added_by: Mapped[str] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(SafeText)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 OWNED_ELSEWHERE = frozenset({"slack_messages"})
 """Tables in the store's database that another package declares: `slack_messages` is the
 bot's (bot/message_store.py), created by migration 0002. Autogenerate leaves them be."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from soar.alerts.models import Alert, AlertStatus, Severity
+from soar.alerts.models import Alert, AlertStatus, ObservableType, Severity
 from soar.approvals.models import ApprovalRequest
 from soar.cases.models import Case, CaseState, Resolution, TimelineEvent, UtcDatetime
 from soar.containment.models import ContainmentAction
@@ -65,6 +65,39 @@ class CaseSummary(BaseModel):
     updated_at: UtcDatetime
 
 
+class SharedObservable(BaseModel):
+    """An observable two cases both hold."""
+
+    type: ObservableType
+    value: str
+
+
+class SimilarCase(BaseModel):
+    """Another open case that shares observables with this one, and which it shares."""
+
+    id: str
+    title: str
+    state: CaseState
+    severity: Severity
+    updated_at: UtcDatetime
+    shared: int = Field(description="How many observables the two cases share.")
+    matched: list[SharedObservable] = Field(
+        description="The shared observables (the first few, by type and value)."
+    )
+
+
+class IgnoredObservable(BaseModel):
+    """A value marked "ignore for similarity": shared by cases without making them
+    similar (your own domain, a shared proxy). `configured` ones come from
+    `[correlation] ignore_for_similarity`; the others were marked through the API."""
+
+    value: str
+    configured: bool = False
+    added_by: str | None = None
+    reason: str | None = None
+    added_at: UtcDatetime | None = None
+
+
 class CaseDetail(Case):
     """A case with everything recorded about it.
 
@@ -81,6 +114,12 @@ class CaseDetail(Case):
         default_factory=list,
         description="Each observable's combined verdict across sources, as the most "
         "recent alert that looked it up recorded it, most alarming first.",
+    )
+    similar: list[SimilarCase] = Field(
+        default_factory=list,
+        description="Other open cases sharing an observable with this one (values marked "
+        "ignore-for-similarity left out), most shared first; filled by "
+        "`GET /api/cases/{id}` (soar.cases.similarity.similar_cases).",
     )
 
 

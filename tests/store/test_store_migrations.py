@@ -32,6 +32,7 @@ TABLES = {
     "containment_slots",
     "enrichment_answers",
     "enrichment_quotas",
+    "similarity_ignored",
     "slack_messages",
 }
 
