@@ -12,7 +12,6 @@ from soar.cases.reducer import MAX_OBSERVABLES, Entry, apply_command, attach_ale
 from soar.enrichment.models import Triage, Verdict
 from tests.store import factories
 
-
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
@@ -76,7 +75,9 @@ def test_each_command_kind() -> None:
     case = factories.case(severity=Severity.HIGH, state=CaseState.TRIAGED)
 
     assigned = apply_command(case, command(CaseCommandKind.ASSIGN, assignee="bob"), NOW)
-    severity = apply_command(case, command(CaseCommandKind.SET_SEVERITY, severity=Severity.LOW), NOW)
+    severity = apply_command(
+        case, command(CaseCommandKind.SET_SEVERITY, severity=Severity.LOW), NOW
+    )
     state = apply_command(case, command(CaseCommandKind.SET_STATE, state=CaseState.CONTAINED), NOW)
     escalated = apply_command(case, command(CaseCommandKind.ESCALATE, text="need a lead"), NOW)
     closed = apply_command(
