@@ -1,5 +1,9 @@
 """Slack benchmark, against the fake Slack Web API, at 20 alerts/s:
 
+0. (first) the bare Temporal figures on the same server in the same run: the start
+   ceiling (no-op workflows run by this process's own worker, on a task queue of its
+   own), and at the same rate a no-op workflow's start → completion and an Update's round
+   trip; each latency below is also given over its bare counterpart;
 1. webhook → approval message posted (p50/p99): a stream in which one alert in 20
    opens a new case whose `malicious_ip` playbook asks for approval and the others
    repeat earlier attackers (Slack allows about one post a second per channel, so a new
@@ -21,27 +25,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
+from common import (
+    TOKEN,
+    BareTemporal,
+    Product,
+    attacker,
+    bench_dir,
+    paced,
+    percentile,
+    running_product,
+)
 
-from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.testing.fake_slack import FakeSlack, SlackCall, interaction_body, signed_headers
 
-TOKEN = "bench-token"
 SIGNING_SECRET = "bench-signing-secret"
 ANALYST = "UBENCH01"
 CHANNEL = "CBENCH01"
@@ -70,12 +75,6 @@ class Posted:
     at: float
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def percentiles(samples: list[float]) -> str:
     if not samples:
         return "no samples"
@@ -87,21 +86,38 @@ def percentiles(samples: list[float]) -> str:
     )
 
 
-def attacker(n: int, run: int) -> str:
-    """Public-looking addresses (data only: nothing is ever sent to them)."""
-    return f"45.{run % 200 + 10}.{n // 250}.{n % 250 + 1}"
+def ratio(samples: list[float], bare: list[float]) -> str:
+    """p50 and p99 of `samples` over those of the bare figure."""
+    if not samples or not bare:
+        return "no samples"
+    p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+    return f"p50 {p50 / percentile(bare, 0.5):.1f}, p99 {p99 / percentile(bare, 0.99):.1f}"
 
 
-async def paced(count: int, rate: float, send: Any) -> None:
-    """Call `send(n)` for n in range(count), `rate` a second, without waiting for answers."""
-    began = time.monotonic()
-    tasks = []
-    for n in range(count):
-        delay = began + n / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(n)))
-    await asyncio.gather(*tasks)
+@dataclass
+class Bare:
+    """What a bare Temporal client did on the same server, at the start of the run: the
+    start ceiling (starts/s), and at the benchmark's rate a no-op workflow's start to its
+    completion and an Update's round trip to a waiting workflow (seconds)."""
+
+    ceiling: float
+    round_trips: list[float]
+    updates: list[float]
+
+
+async def bare_figures(product: Product, args: argparse.Namespace) -> Bare:
+    async with BareTemporal.on(product.temporal) as bare:
+        top = await bare.start_ceiling(args.ceiling, args.ceiling_concurrency)
+        trips = await bare.start_round_trips(args.bare_samples, args.rate)
+        updates = await bare.update_round_trips(args.bare_samples, args.rate)
+    print(
+        f"bare ceiling: {top:.0f} starts/s ({args.ceiling} no-op workflows, "
+        f"{args.ceiling_concurrency} starts in flight, same server); the {args.rate:g} "
+        f"alerts/s stream is {args.rate / top:.2f} of it"
+    )
+    print(f"bare start → completed at {args.rate:g}/s: {percentiles(trips)}")
+    print(f"bare Update round trip at {args.rate:g}/s: {percentiles(updates)}")
+    return Bare(top, trips, updates)
 
 
 def approval_posts(slack: FakeSlack) -> dict[str, Posted]:
@@ -127,7 +143,7 @@ def approval_posts(slack: FakeSlack) -> dict[str, Posted]:
 
 
 async def approval_latency(
-    http: httpx.AsyncClient, slack: FakeSlack, args: argparse.Namespace
+    http: httpx.AsyncClient, slack: FakeSlack, args: argparse.Namespace, bare: Bare
 ) -> dict[str, Posted]:
     """A stream of 20 alerts/s in which every `new_every`-th alert is a new attacker
     (a new case whose playbook asks for approval) and the others repeat earlier ones."""
@@ -166,6 +182,7 @@ async def approval_latency(
         f"{args.approvals * args.new_every} alerts at {args.rate:g}/s; posts spaced "
         f"{args.post_interval} s per channel): {percentiles(latencies)}"
     )
+    print(f"  ratio to the bare start → completed: {ratio(latencies, bare.round_trips)}")
     requested = await requested_at(http)
     known = [k for k in posted if k in requested]
     print(
@@ -193,7 +210,11 @@ async def requested_at(http: httpx.AsyncClient) -> dict[str, float]:
 
 
 async def click_latency(
-    http: httpx.AsyncClient, slack: FakeSlack, posted: dict[str, Posted], args: argparse.Namespace
+    http: httpx.AsyncClient,
+    slack: FakeSlack,
+    posted: dict[str, Posted],
+    args: argparse.Namespace,
+    bare: Bare,
 ) -> None:
     messages = list(posted.values())
     clicked: dict[str, float] = {}
@@ -244,6 +265,7 @@ async def click_latency(
         await asyncio.sleep(0.2)
     print(f"Approve click → acknowledged: {percentiles(acked)}")
     print(f"Approve click → Update accepted and shown: {percentiles(list(shown.values()))}")
+    print(f"  ratio to the bare Update round trip: {ratio(list(shown.values()), bare.updates)}")
     print(f"  decisions not shown: {len(clicked) - len(shown)}")
 
 
@@ -319,49 +341,24 @@ async def storm(http: httpx.AsyncClient, slack: FakeSlack, args: argparse.Namesp
     )
 
 
-async def measure(base: str, slack: FakeSlack, args: argparse.Namespace) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+async def measure(product: Product, slack: FakeSlack, args: argparse.Namespace) -> None:
+    async with httpx.AsyncClient(base_url=product.base, timeout=60) as http:
         probe = await http.post("/slack/events", content="")
         if probe.status_code == 404:
             raise SystemExit("POST /slack/events is not mounted: wire bot.app.mount_slack")
+        bare = await bare_figures(product, args)
         await storm(http, slack, args)
-        posted = await approval_latency(http, slack, args)
-        await click_latency(http, slack, posted, args)
+        posted = await approval_latency(http, slack, args, bare)
+        await click_latency(http, slack, posted, args, bare)
         methods = Counter(call.method for call in slack.calls)
         print("Slack calls in all: " + ", ".join(f"{m} {n}" for m, n in methods.most_common()))
 
 
-async def wait_ready(base: str, within: float = 90) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit("the API did not become ready")
-
-
 async def main(args: argparse.Namespace) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="soar-slack-"))
+    data_dir = bench_dir("soar-slack-")
     (data_dir / "soar.toml").write_text(CONFIG)
-    temporal_port, api_port = free_port(), free_port()
-    server = EmbeddedTemporal(
-        db_file=data_dir / "temporal.sqlite3",
-        port=temporal_port,
-        ui_port=None,
-        sqlite_pragmas={"journal_mode": "wal", "synchronous": "normal"},
-    )
     async with FakeSlack() as slack:
-        env = os.environ | {
-            "SOAR_DATA_DIR": str(data_dir),
-            "SOAR_CONFIG": str(data_dir / "soar.toml"),
-            "SOAR_WEBHOOK_TOKEN": TOKEN,
-            "SOAR_API_TOKEN": TOKEN,
-            "SOAR_API_PORT": str(api_port),
-            "SOAR_TEMPORAL__ADDRESS": f"127.0.0.1:{temporal_port}",
+        env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
@@ -369,27 +366,8 @@ async def main(args: argparse.Namespace) -> None:
             "SOAR_SLACK__UPDATE_INTERVAL_SECONDS": str(args.update_interval),
             "SOAR_SLACK__UPDATES_PER_MINUTE": str(args.updates_per_minute),
         }
-        await server.start()
-        quiet = {
-            "env": env,
-            "stdout": asyncio.subprocess.DEVNULL,
-            "stderr": asyncio.subprocess.DEVNULL,
-        }
-        worker = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "soar", "worker", **quiet
-        )
-        api = await asyncio.create_subprocess_exec(sys.executable, "-m", "soar", "api", **quiet)
-        try:
-            base = f"http://127.0.0.1:{api_port}"
-            await wait_ready(base)
-            await measure(base, slack, args)
-        finally:
-            for process in (api, worker):
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                    await asyncio.wait_for(process.wait(), 60)
-            await server.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+        async with running_product(data_dir, env) as product:
+            await measure(product, slack, args)
 
 
 if __name__ == "__main__":
@@ -412,4 +390,12 @@ if __name__ == "__main__":
         "--update-interval", type=float, default=2.0, help="seconds between updates of a message"
     )
     parser.add_argument("--updates-per-minute", type=float, default=50.0)
+    parser.add_argument("--ceiling", type=int, default=2000, help="no-op workflows started")
+    parser.add_argument("--ceiling-concurrency", type=int, default=64)
+    parser.add_argument(
+        "--bare-samples",
+        type=int,
+        default=200,
+        help="bare round trips (start → completed, and Update) at --rate",
+    )
     asyncio.run(main(parser.parse_args()))
