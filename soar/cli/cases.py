@@ -224,6 +224,19 @@ def _approvals(case: dict[str, Any]) -> Table:
     return table
 
 
+def _tickets(case: dict[str, Any]) -> Table:
+    """The case's tickets and where to open them."""
+    table = Table("system", "vendor", "key", "link", title="Tickets")
+    for ticket in case["tickets"]:
+        table.add_row(
+            cell(ticket["system"]),
+            cell(ticket.get("vendor")),
+            cell(ticket["key"]),
+            cell(ticket.get("url")),
+        )
+    return table
+
+
 def _similar(case: dict[str, Any]) -> Table:
     """Other open cases sharing an observable with this one, and which they share."""
     table = Table("case", "state", "severity", "shared", "matched", "title", title="Similar cases")
@@ -283,6 +296,7 @@ def show(case_id: str, url: ApiUrl = None) -> None:
         ("timeline", _timeline),
         ("approvals", _approvals),
         ("actions", _actions),
+        ("tickets", _tickets),
     ]
     for key, render in sections:
         console.print()

@@ -49,6 +49,7 @@ from soar.store.views import (
     SharedObservable,
     SimilarCase,
     StoredAnswer,
+    case_tickets,
 )
 
 # Declarative classes type `__table__` as a FromClause; each is a Table at run time.
@@ -406,12 +407,14 @@ class Repository:
                 .order_by(ContainmentActionRow.created_at, ContainmentActionRow.id)
             )
             alert_rows = alerts.all()
+            events = [mapping.timeline_from_row(event) for event in timeline]
             alert_summaries = [mapping.alert_summary(alert) for alert in alert_rows]
             return CaseDetail(
                 **mapping.case_fields(row, observables.all()),
                 alert_ids=[alert.id for alert in alert_summaries],
                 alerts=alert_summaries,
-                timeline=[mapping.timeline_from_row(event) for event in timeline],
+                timeline=events,
+                tickets=case_tickets(events),
                 approvals=approvals,
                 actions=[mapping.action_from_row(action) for action in actions],
                 enrichment=mapping.case_enrichment(alert_rows),

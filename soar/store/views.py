@@ -11,7 +11,14 @@ from pydantic import BaseModel, Field
 
 from soar.alerts.models import Alert, AlertStatus, ObservableType, Severity
 from soar.approvals.models import ApprovalRequest
-from soar.cases.models import Case, CaseState, Resolution, TimelineEvent, UtcDatetime
+from soar.cases.models import (
+    Case,
+    CaseState,
+    Resolution,
+    TimelineEvent,
+    TimelineKind,
+    UtcDatetime,
+)
 from soar.containment.models import ContainmentAction
 from soar.enrichment.models import ObservableVerdict, TriageSummary
 
@@ -98,6 +105,36 @@ class IgnoredObservable(BaseModel):
     added_at: UtcDatetime | None = None
 
 
+class CaseTicket(BaseModel):
+    """A ticket of the case in a configured ticket system (`[tickets.<system>]`)."""
+
+    system: str
+    vendor: str | None = None
+    key: str
+    url: str | None = None
+
+
+def case_tickets(timeline: list[TimelineEvent]) -> list[CaseTicket]:
+    """The case's tickets, each once, from its `ticket_opened` timeline entries."""
+    found: dict[tuple[str, str], CaseTicket] = {}
+    for event in timeline:
+        if event.kind != TimelineKind.TICKET_OPENED:
+            continue
+        system, key = event.data.get("system"), event.data.get("key")
+        if isinstance(system, str) and isinstance(key, str):
+            vendor, url = event.data.get("vendor"), event.data.get("url")
+            found.setdefault(
+                (system, key),
+                CaseTicket(
+                    system=system,
+                    key=key,
+                    vendor=vendor if isinstance(vendor, str) else None,
+                    url=url if isinstance(url, str) else None,
+                ),
+            )
+    return list(found.values())
+
+
 class CaseDetail(Case):
     """A case with everything recorded about it.
 
@@ -114,6 +151,9 @@ class CaseDetail(Case):
         default_factory=list,
         description="Each observable's combined verdict across sources, as the most "
         "recent alert that looked it up recorded it, most alarming first.",
+    )
+    tickets: list[CaseTicket] = Field(
+        default_factory=list, description="The case's tickets (from its timeline), each once."
     )
     similar: list[SimilarCase] = Field(
         default_factory=list,

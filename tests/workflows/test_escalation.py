@@ -453,6 +453,11 @@ async def test_a_ticket_survives_a_crash_between_create_and_answer_and_is_opened
         assert "already open" in opened.summary and tickets[1].actor == "alice"
         assert opened.data["url"].endswith(f"/browse/{issue.key}")
         assert any("closed as true_positive" in c for c in jira.comments_on(issue.key))
+        detail = await store.get_case_detail(case.id)
+        assert detail is not None
+        assert [(t.system, t.vendor, t.key, t.url) for t in detail.tickets] == [
+            ("jira", "Jira Cloud", issue.key, opened.data["url"])
+        ]
 
 
 async def test_a_manual_escalation_to_a_level_fires_it_now_through_the_same_path(
