@@ -8,6 +8,12 @@ ends (`playbook_ended`). It continues-as-new before its history grows too large,
 carrying everything over, and ends when the case is closed or when it has been quiet for
 its correlation window with no playbook running. Whatever raced the end is not lost:
 commands are still recorded on the case, and alerts open the next case of the same key.
+
+A case merged into another (the `merge` command) hands itself to the survivor's workflow
+(`merge_in`, carrying its counts and running playbooks) and closes; its workflow then
+passes on what still reaches it — alerts of its key, its playbooks' commands and ends —
+until it has been quiet for its window with none of its playbooks running. A `split`
+starts a new case workflow, as a child left to run on its own, with the alerts named.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from soar import search_attributes as sa
     from soar.alerts.models import Alert
     from soar.cases.activities import (
@@ -36,25 +44,44 @@ with workflow.unsafe.imports_passed_through():
         CASE_QUERY,
         CASE_WORKFLOW,
         COMMAND_SIGNAL,
+        MAX_MERGE_HOPS,
         PLAYBOOK_ENDED_SIGNAL,
         AttachAlert,
         CaseInput,
+        MergedCase,
         PlaybookEnded,
         PlaybookStart,
+        SplitFrom,
+        Survivor,
+        case_workflow_id,
+        merge_in_command_id,
         playbook_workflow_id,
+        split_key,
     )
     from soar.cases.models import (
+        INTERNAL_KINDS,
         Case,
         CaseCommand,
+        CaseCommandKind,
         CaseState,
         TimelineEvent,
         TimelineKind,
+        describe_command,
     )
-    from soar.cases.reducer import Entry, apply_command, attach_alert
+    from soar.cases.reducer import (
+        Entry,
+        apply_command,
+        attach_alert,
+        kept_observables,
+        merge_away,
+        split_from,
+        split_off,
+        take_in,
+    )
     from soar.escalation.chain import EscalationState
     from soar.escalation.models import Policy
     from soar.notifications.models import CaseMessageRequest, EscalationNotice
-    from soar.store.activities import CaseChanges, StoreActivities
+    from soar.store.activities import CaseChanges, SplitQuery, StoreActivities
 
 from workflows.escalation import ESCALATION_CHAIN, Escalator
 from workflows.notifications import Outbox
@@ -63,6 +90,8 @@ STORE_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_SEEN_ALERT_IDS = 20_000
 TERMINAL = (CaseState.CLOSED,)
+MERGE_AND_SPLIT = "case-merge-and-split"
+"""The patch that taught cases to merge, take in a merged case, and split."""
 
 
 def _signature(alert: Alert) -> str:
@@ -113,9 +142,12 @@ class CaseWorkflow:
         self._outbox = Outbox(input.channels, input.outbox)
         self._chain = workflow.patched(ESCALATION_CHAIN)
         self._escalator = Escalator(input.escalation, self._outbox)
+        self._survivor = input.survivor
+        self._survivor_gone = False
+        self._merged_from: list[str] = []
         window = timedelta(seconds=input.window_seconds)
         self._quiet_from = workflow.now()
-        while True:
+        while self._survivor is None:
             if self._chain:
                 await self._escalate_due()
             try:
@@ -138,6 +170,8 @@ class CaseWorkflow:
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over())
+        if self._survivor is not None:
+            await self._forward_until_quiet(window)
         await self._finish()
         return self._case
 
@@ -215,6 +249,7 @@ class CaseWorkflow:
                 "started_playbooks": list(self._state.started_playbooks),
                 "outbox": self._outbox.queued(),
                 "escalation": self._escalator.state,
+                "survivor": self._survivor,
             }
         )
 
@@ -257,6 +292,9 @@ class CaseWorkflow:
         )
 
     async def _process(self) -> None:
+        if self._survivor is not None:
+            await self._forward()
+            return
         if self._over:
             alerts: list[AttachAlert] = []
         else:
@@ -272,6 +310,7 @@ class CaseWorkflow:
                 continue
             if self._case is None:
                 self._case = self._open_case(alert)
+                events.extend(self._split_from())
             self._seen.add(alert.id)
             new_alert_ids.append(alert.id)
             events.extend(self._attach(attach))
@@ -281,13 +320,18 @@ class CaseWorkflow:
                 to_match.append(attach)
         if self._case is None:
             return
-        for command in commands:
+        for index, command in enumerate(commands):
+            if self._survivor is not None:  # merged by an earlier command: pass the rest on
+                self._commands = commands[index:] + self._commands
+                break
             addressed_to = command.data.get("case_id")
             if command.id in self._seen_commands or addressed_to not in (None, self._case.id):
                 continue
             self._seen_commands.add(command.id)
             entries = await self._apply(command)
             events.extend(self._entry(entry) for entry in entries)
+        if self._survivor is not None:
+            self._ended, ended = ended + self._ended, []
         events.extend(self._playbook_failures(ended))
         self._case = self._case.model_copy(update={"updated_at": workflow.now()})
         self._tag()
@@ -302,10 +346,12 @@ class CaseWorkflow:
                     for a in alerts
                     if a.triage is not None and a.alert.id in new_alert_ids
                 },
+                merged_from=self._merged_from,
             ),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
         )
+        self._merged_from = []
         latest = next((a for a in reversed(alerts) if a.alert.id in new_alert_ids), None)
         self._show(events, latest)
         for attach in to_match:
@@ -325,6 +371,8 @@ class CaseWorkflow:
         asks for — the escalation chain hears of acknowledgements, decisions awaited and
         taken, closing, manual escalations and tickets; returns the timeline entries."""
         assert self._case is not None
+        if command.kind in INTERNAL_KINDS:
+            return await self._merge_or_split(command) if workflow.patched(MERGE_AND_SPLIT) else []
         change = apply_command(self._case, command, workflow.now())
         if change.ticket is not None and self._chain:
             return await self._escalator.open_ticket_by_hand(self._case, command)
@@ -361,6 +409,264 @@ class CaseWorkflow:
             if change.closes:
                 entries.extend(await self._escalator.closed(self._case))
         return entries
+
+    async def _merge_or_split(self, command: CaseCommand) -> list[Entry]:
+        match command.kind:
+            case CaseCommandKind.MERGE:
+                return await self._merge_into(command)
+            case CaseCommandKind.MERGE_IN:
+                return self._take_in(command)
+            case _:
+                return await self._split(command)
+
+    async def _merge_into(self, command: CaseCommand) -> list[Entry]:
+        """Hand the case to the survivor (`merge_in`), then close it pointing there. The
+        survivor hears first: when its workflow has ended, nothing is merged and the
+        timeline says so. The escalation chain stops (pages resolve); the playbooks go on,
+        waited for by the survivor and by this workflow, which passes on what they send."""
+        assert self._case is not None
+        into = str(command.data.get("into") or "")
+        into_workflow = str(command.data.get("into_workflow_id") or "")
+        if not into or not into_workflow or into == self._case.id:
+            return []
+        merged = MergedCase(
+            case=self._case,
+            workflow_id=workflow.info().workflow_id,
+            running_playbooks=dict(self._state.running_playbooks),
+            started_playbooks=list(self._state.started_playbooks),
+        )
+        take = CaseCommand(
+            id=merge_in_command_id(self._case.id, into),
+            kind=CaseCommandKind.MERGE_IN,
+            actor=command.actor,
+            text=command.text,
+            data={"case_id": into, "merged": merged.model_dump(mode="json")},
+        )
+        try:
+            await workflow.get_external_workflow_handle(into_workflow).signal(COMMAND_SIGNAL, take)
+        except FailureError as error:
+            return [
+                Entry(
+                    TimelineKind.NOTE,
+                    "system",
+                    f"Not merged into case {into}: its workflow is not running",
+                    reason=str(error)[:500],
+                    data={"command_id": command.id},
+                )
+            ]
+        chain_was_active = self._chain and self._escalator.active
+        self._case, entry = merge_away(self._case, into, command, workflow.now())
+        self._survivor = Survivor(case_id=into, workflow_id=into_workflow)
+        entries = [entry]
+        if chain_was_active:
+            entries.append(
+                Entry(
+                    TimelineKind.ESCALATION_STOPPED,
+                    "system",
+                    f"Escalation stopped: merged into case {into}",
+                )
+            )
+        if self._chain:
+            entries.extend(await self._escalator.closed(self._case))
+        return entries
+
+    def _take_in(self, command: CaseCommand) -> list[Entry]:
+        """Take in a case merged into this one: its counts, and its running playbooks to
+        wait for (and cancel on close). The store moves its alerts, timeline and open
+        approvals here when this batch is recorded."""
+        assert self._case is not None
+        try:
+            merged = MergedCase.model_validate(command.data.get("merged"))
+        except ValidationError:
+            workflow.logger.warning("merge_in %s without a valid merged case", command.id)
+            return []
+        if merged.case.id == self._case.id:
+            return []
+        self._case, entry = take_in(
+            self._case, merged.case, command, severity_pinned=self._state.severity_pinned
+        )
+        for child_id, name in merged.running_playbooks.items():
+            self._state.running_playbooks.setdefault(child_id, name)
+        self._state.started_playbooks.extend(
+            name for name in merged.started_playbooks if name not in self._state.started_playbooks
+        )
+        self._merged_from.append(merged.case.id)
+        return [entry]
+
+    async def _split(self, command: CaseCommand) -> list[Entry]:
+        """Move the alerts named out into a new case: its own workflow (a child left to
+        run on its own), its own key derived from this case and the split. It takes the
+        alerts as the store holds them and starts no playbook for them (they ran here)."""
+        assert self._case is not None
+        named = [str(alert_id) for alert_id in command.data.get("alert_ids") or []]
+        taken = await workflow.execute_local_activity_method(
+            StoreActivities.alerts_to_split,
+            SplitQuery(case_id=self._case.id, alert_ids=named),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        moved = [attach.alert.id for attach in taken.alerts]
+        refusal = (
+            "none of the alerts named is on this case"
+            if not moved
+            else "it would leave this case without alerts"
+            if len(moved) >= self._case.alert_count
+            else None
+        )
+        if refusal is not None:
+            return [
+                Entry(
+                    TimelineKind.NOTE,
+                    "system",
+                    f"Split refused: {refusal}",
+                    reason=command.text,
+                    data={"command_id": command.id},
+                )
+            ]
+        key = split_key(self._case.id, command.id)
+        try:
+            child = await workflow.start_child_workflow(
+                CASE_WORKFLOW,
+                self._split_input(self._case.id, key, taken.alerts, command),
+                id=case_workflow_id(key),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except FailureError as error:
+            return [
+                Entry(
+                    TimelineKind.NOTE,
+                    "system",
+                    "Split failed: the new case did not start",
+                    reason=str(error)[:500],
+                    data={"command_id": command.id},
+                )
+            ]
+        into = f"{child.id}-{(child.first_execution_run_id or '')[:8]}"
+        observables = kept_observables(self._case, taken.alerts, taken.kept_observables)
+        self._case, entry = split_off(self._case, moved, into, command, observables=observables)
+        return [entry]
+
+    def _split_input(
+        self, case_id: str, key: str, alerts: list[AttachAlert], command: CaseCommand
+    ) -> CaseInput:
+        """The input of the case a split opens: this case's settings and policy, the
+        alerts pending, their signatures known (so no playbook starts for them)."""
+        return CaseInput(
+            correlation_key=key,
+            window_seconds=self._state.window_seconds,
+            history_limit=self._state.history_limit,
+            channels=self._state.channels,
+            pending_alerts=alerts,
+            signatures=sorted({_signature(attach.alert) for attach in alerts}),
+            escalation_policy=self._state.escalation_policy,
+            escalation_members=self._state.escalation_members,
+            split_from=SplitFrom(
+                case_id=case_id,
+                actor=command.actor,
+                reason=command.text,
+                command_id=command.id,
+            ),
+        )
+
+    def _split_from(self) -> list[TimelineEvent]:
+        """The first entry of a case a split opened (none for any other case)."""
+        origin = self._state.split_from
+        if origin is None:
+            return []
+        count = len(self._state.pending_alerts)
+        return [self._entry(split_from(origin.case_id, count, origin.actor, origin.reason))]
+
+    async def _forward_until_quiet(self, window: timedelta) -> None:
+        """After a merge: pass on what reaches this workflow (see :meth:`_forward`) until
+        the window passes quietly with none of the case's playbooks running, or the
+        survivor's workflow is gone (then alerts open the next case of this key)."""
+        while not self._survivor_gone:
+            try:
+                await workflow.wait_condition(self._has_news, timeout=window)
+            except TimeoutError:
+                await self._forget_vanished_playbooks()
+                if not (self._state.running_playbooks or self._has_news()):
+                    return
+                continue
+            await self._process()
+            if self._history_full():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._carry_over())
+
+    async def _forward(self) -> None:
+        """A merged case passes on to its survivor what still reaches it: playbook ends,
+        commands (readdressed; each once) and alerts (each once, in order). A command the
+        survivor's workflow cannot take is recorded here; an alert it cannot take stays
+        pending, and forwarding stops."""
+        assert self._case is not None and self._survivor is not None
+        survivor = workflow.get_external_workflow_handle(self._survivor.workflow_id)
+        commands, self._commands = self._commands, []
+        ended, self._ended = self._ended, []
+        for notice in ended:
+            self._state.running_playbooks.pop(notice.child_id, None)
+            try:
+                await survivor.signal(PLAYBOOK_ENDED_SIGNAL, notice)
+            except FailureError as error:
+                workflow.logger.info(
+                    "survivor did not take the end of %s: %s", notice.child_id, error
+                )
+        kept: list[TimelineEvent] = []
+        for command in commands:
+            if command.id in self._seen_commands or command.data.get("case_id") not in (
+                None,
+                self._case.id,
+            ):
+                continue
+            self._seen_commands.add(command.id)
+            why = await self._pass_on(survivor, command)
+            if why is not None:
+                kind, summary = describe_command(command)
+                kept.append(
+                    self._event(
+                        kind,
+                        command.actor,
+                        f"{summary} (not passed on to case {self._survivor.case_id})",
+                        reason=why,
+                        command_id=command.id,
+                    )
+                )
+        if not self._over:
+            await self._forward_alerts(survivor)
+        if kept:
+            await self._record_events(kept)
+
+    async def _forward_alerts(self, survivor: workflow.ExternalWorkflowHandle[Any]) -> None:
+        alerts, self._alerts = self._alerts, []
+        for index, attach in enumerate(alerts):
+            if attach.alert.id in self._seen:
+                continue
+            try:
+                await survivor.signal(ATTACH_SIGNAL, attach)
+            except FailureError:
+                self._alerts = alerts[index:] + self._alerts
+                self._survivor_gone = True
+                return
+            self._seen.add(attach.alert.id)
+
+    async def _pass_on(
+        self, survivor: workflow.ExternalWorkflowHandle[Any], command: CaseCommand
+    ) -> str | None:
+        """Send the command on, readdressed to the survivor; why it could not be, else
+        None. A `merge_in` counts its hops: past MAX_MERGE_HOPS, merges went round in a
+        circle, and it stops here."""
+        assert self._survivor is not None
+        data = {**command.data, "case_id": self._survivor.case_id}
+        if command.kind is CaseCommandKind.MERGE_IN:
+            merged = dict(data.get("merged") or {})
+            hops = int(merged.get("hops") or 0) + 1
+            if hops > MAX_MERGE_HOPS:
+                return f"passed on {MAX_MERGE_HOPS} times: the merges go round in a circle"
+            data["merged"] = merged | {"hops": hops}
+        try:
+            await survivor.signal(COMMAND_SIGNAL, command.model_copy(update={"data": data}))
+        except FailureError as error:
+            return str(error)[:500] or "the survivor's workflow is not running"
+        return None
 
     def _entry(self, entry: Entry) -> TimelineEvent:
         return self._event(entry.kind, entry.actor, entry.summary, entry.reason, **entry.data)

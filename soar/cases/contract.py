@@ -36,11 +36,40 @@ CASE_QUERY = "case"
 """Query: the case the workflow holds now, or None."""
 
 PLAYBOOK_SEPARATOR = "/playbook/"
+SPLIT_KEY_PREFIX = "split:"
+MAX_MERGE_HOPS = 5
+"""How many merged cases a `merge_in` may be passed along before it is dropped (a case
+merged into a case that was merged meanwhile forwards it; a cycle must not loop)."""
 
 
 def case_workflow_id(key: str) -> str:
     """`case-<hash of the key>`: stable, short, and free of attacker-chosen characters."""
     return "case-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def merge_command_id(case_id: str, into: str) -> str:
+    """The one id of merging `case_id` into `into`: asking again is the same command."""
+    return "merge-" + _digest(f"{case_id}\n{into}")
+
+
+def merge_in_command_id(case_id: str, into: str) -> str:
+    """The id of the `merge_in` the merged case sends its survivor (applied once)."""
+    return f"{case_id}:merge-into:{into}"
+
+
+def split_command_id(case_id: str, alert_ids: list[str]) -> str:
+    """The one id of splitting these alerts out of `case_id`, whatever their order."""
+    return "split-" + _digest("\n".join([case_id, *sorted(set(alert_ids))]))
+
+
+def split_key(case_id: str, command_id: str) -> str:
+    """The correlation key of the case a split opens: derived from the case the alerts
+    left and the split, so it collides with no key correlation makes, nor another split."""
+    return f"{SPLIT_KEY_PREFIX}{case_id}:{command_id.removeprefix('split-')[:16]}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def playbook_workflow_id(case_id: str, playbook: str) -> str:
@@ -63,6 +92,36 @@ class AttachAlert(BaseModel):
 
     alert: Alert
     triage: Triage | None = None
+
+
+class Survivor(BaseModel):
+    """Where a merged case sends what still reaches it: the case it was merged into and
+    that case's workflow."""
+
+    case_id: str
+    workflow_id: str
+
+
+class MergedCase(BaseModel):
+    """The `merge_in` command's `data["merged"]`: the merged case as it was when it
+    merged, its workflow (which forwards to the survivor), the playbooks it was running
+    (the survivor waits for them, and cancels them when it closes) and those it started."""
+
+    case: Case
+    workflow_id: str
+    running_playbooks: dict[str, str] = Field(default_factory=dict)
+    started_playbooks: list[str] = Field(default_factory=list)
+    hops: int = 0
+
+
+class SplitFrom(BaseModel):
+    """What a case opened by a split knows of it: the case the alerts left, who split
+    them out and why."""
+
+    case_id: str
+    actor: str
+    reason: str | None = None
+    command_id: str
 
 
 class CaseInput(BaseModel):
@@ -101,6 +160,14 @@ class CaseInput(BaseModel):
     )
     escalation: EscalationState | None = Field(
         default=None, description="The open case's escalation, carried over."
+    )
+    survivor: Survivor | None = Field(
+        default=None,
+        description="Set once the case was merged: alerts, commands and playbook ends "
+        "that reach this workflow go on to the survivor.",
+    )
+    split_from: SplitFrom | None = Field(
+        default=None, description="Set when a split opened the case (its alerts pending)."
     )
 
 

@@ -79,6 +79,12 @@ class TimelineKind(StrEnum):
     """A ticket exists for the case (`data`: system, vendor, key, url)."""
     TICKET_FAILED = "ticket_failed"
     """A ticket could not be opened or commented on (`reason` says why)."""
+    CASE_MERGED = "case_merged"
+    """On both cases of a merge (`data`: `merged_into` on the merged case, `merged_from`
+    and `alerts` on the survivor)."""
+    CASE_SPLIT = "case_split"
+    """On both cases of a split (`data`: `split_into` and `alert_ids` on the case the
+    alerts left, `split_from` on the new case)."""
 
 
 class TimelineEvent(BaseModel):
@@ -125,6 +131,11 @@ class Case(BaseModel):
     escalation_policy: str | None = Field(
         default=None, description="The escalation policy the case opened under."
     )
+    merged_into: str | None = Field(
+        default=None,
+        description="The case this one was merged into (it is closed, and what it held "
+        "and later receives is there).",
+    )
 
 
 class CaseCommandKind(StrEnum):
@@ -136,6 +147,20 @@ class CaseCommandKind(StrEnum):
     CLOSE = "close"
     ACKNOWLEDGE = "acknowledge"
     TICKET = "ticket"
+    MERGE = "merge"
+    """Merge this case into another (`data`: `into`, `into_workflow_id`); sent by
+    :func:`soar.cases.service.merge_cases` only."""
+    MERGE_IN = "merge_in"
+    """Take in a case merged into this one (`data["merged"]`: a
+    :class:`soar.cases.contract.MergedCase`); sent by the merged case's workflow only."""
+    SPLIT = "split"
+    """Move alerts out into a new case (`data`: `alert_ids`); sent by
+    :func:`soar.cases.service.split_case` only."""
+
+
+INTERNAL_KINDS = frozenset({CaseCommandKind.MERGE, CaseCommandKind.MERGE_IN, CaseCommandKind.SPLIT})
+"""Command kinds sent only by the merge and split operations and the case workflows,
+never as a plain command (their data must be what those operations put there)."""
 
 
 class CaseCommand(BaseModel):
@@ -175,3 +200,12 @@ def describe_command(command: CaseCommand) -> tuple[str, str]:
             return TimelineKind.ACKNOWLEDGED, f"Acknowledged by {command.actor}"
         case CaseCommandKind.TICKET:
             return TimelineKind.TICKET_OPENED, f"Ticket asked for in {command.data.get('system')}"
+        case CaseCommandKind.MERGE:
+            return TimelineKind.CASE_MERGED, f"Merged into case {command.data.get('into')}"
+        case CaseCommandKind.MERGE_IN:
+            merged = command.data.get("merged") or {}
+            case = merged.get("case") or {}
+            return TimelineKind.CASE_MERGED, f"Case {case.get('id')} merged in"
+        case CaseCommandKind.SPLIT:
+            count = len(command.data.get("alert_ids") or [])
+            return TimelineKind.CASE_SPLIT, f"{count} alert(s) split into a new case"

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from soar.alerts.models import Alert
+from soar.alerts.models import Alert, Observable
 from soar.approvals.models import ApprovalRequest
+from soar.cases.contract import AttachAlert
 from soar.cases.models import Case, TimelineEvent
 from soar.containment.models import ContainmentAction
-from soar.enrichment.models import TriageSummary
+from soar.enrichment.models import Triage, TriageSummary
 
 if TYPE_CHECKING:
     from soar.store.repository import Repository
@@ -41,6 +42,25 @@ class CaseChanges(BaseModel):
     triages: dict[str, TriageSummary] = Field(
         default_factory=dict, description="The triage of each new alert, by alert id."
     )
+    merged_from: list[str] = Field(
+        default_factory=list,
+        description="Cases merged into this one in the batch: what they hold moves here.",
+    )
+
+
+class SplitQuery(BaseModel):
+    """The alerts a split would take out of a case."""
+
+    case_id: str = Field(min_length=1)
+    alert_ids: list[str]
+
+
+class SplitTaken(BaseModel):
+    """The answer to a :class:`SplitQuery`: the named alerts that are on the case, each
+    with its triage, ready to open the new case, and the observables the case keeps."""
+
+    alerts: list[AttachAlert]
+    kept_observables: list[Observable] = Field(default_factory=list)
 
 
 class AlertNotRecordedError(ApplicationError):
@@ -79,10 +99,30 @@ class StoreActivities:
         One transaction: once a reader sees the new alert count, the alerts and timeline
         entries it counts are there too."""
         missing = await self._store.record_case_changes(
-            changes.case, changes.events, changes.alert_ids, changes.triages
+            changes.case,
+            changes.events,
+            changes.alert_ids,
+            changes.triages,
+            merged_from=changes.merged_from,
         )
         if missing:
             raise AlertNotRecordedError(missing[0])
+
+    @activity.defn(name="store.alerts_to_split")
+    async def alerts_to_split(self, query: SplitQuery) -> SplitTaken:
+        """The alerts a split takes from its case, as the store holds them (the case
+        workflow keeps only the latest ids), and what the case keeps without them."""
+        found = await self._store.alerts_to_split(query.case_id, query.alert_ids)
+        return SplitTaken(
+            alerts=[
+                AttachAlert(
+                    alert=alert.model_copy(update={"raw": None}),
+                    triage=_triage(alert.id, summary) if summary is not None else None,
+                )
+                for alert, summary in found.alerts
+            ],
+            kept_observables=found.kept_observables,
+        )
 
     @activity.defn(name="store.record_timeline_event")
     async def record_timeline_event(self, event: TimelineEvent) -> None:
@@ -106,7 +146,19 @@ class StoreActivities:
             self.attach_alert_to_case,
             self.record_case,
             self.record_case_changes,
+            self.alerts_to_split,
             self.record_timeline_event,
             self.record_approval,
             self.record_action,
         ]
+
+
+def _triage(alert_id: str, summary: TriageSummary) -> Triage:
+    """A triage rebuilt from what the store keeps of it (the evidence is not kept)."""
+    return Triage(
+        alert_id=alert_id,
+        score=summary.score,
+        verdict=summary.verdict,
+        reasons=summary.reasons,
+        observables=summary.observables,
+    )

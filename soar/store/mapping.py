@@ -126,7 +126,7 @@ def alert_from_row(row: AlertRow, observables: Sequence[AlertObservableRow]) -> 
 def alert_detail(row: AlertRow, observables: Sequence[AlertObservableRow]) -> AlertDetail:
     """The recorded alert with its progress: triaged once its triage is stored (which
     happens in the same transaction that puts it on its case)."""
-    triage = _triage_summary(row)
+    triage = triage_summary(row)
     return AlertDetail(
         **dict(alert_from_row(row, observables)),
         state=AlertState.TRIAGED if triage is not None else AlertState.RECEIVED,
@@ -135,7 +135,8 @@ def alert_detail(row: AlertRow, observables: Sequence[AlertObservableRow]) -> Al
     )
 
 
-def _triage_summary(row: AlertRow) -> TriageSummary | None:
+def triage_summary(row: AlertRow) -> TriageSummary | None:
+    """The alert's stored triage, None before it is triaged."""
     if row.triage_score is None or row.triage_verdict is None:
         return None
     return TriageSummary(
@@ -173,7 +174,7 @@ def case_enrichment(rows: Sequence[AlertRow]) -> list[ObservableVerdict]:
 
 
 def alert_summary(row: AlertRow) -> AlertSummary:
-    triage = _triage_summary(row)
+    triage = triage_summary(row)
     return AlertSummary(
         id=row.id,
         source=row.source,
@@ -205,6 +206,7 @@ def case_row(case: Case) -> Row:
         "acknowledged_by": case.acknowledged_by,
         "acknowledged_at": case.acknowledged_at,
         "escalation_policy": case.escalation_policy,
+        "merged_into": case.merged_into,
     }
 
 
@@ -229,6 +231,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         escalated=row.escalated,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        merged_into=row.merged_into,
     )
 
 

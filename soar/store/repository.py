@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, te
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from soar.alerts.models import Alert, ObservableType, Severity
+from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Severity
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case, CaseState, TimelineEvent
 from soar.containment.models import ActionState, ContainmentAction
@@ -71,9 +71,28 @@ ENDED_STATES = (CaseState.RESOLVED.value, CaseState.CLOSED.value)
 MATCHES_SHOWN = 5
 """Shared observables listed per similar case (`shared` counts them all)."""
 
+MAX_MERGE_CHAIN = 10
+"""How many `merged_into` links a redirect follows (a chain of merges is short)."""
+SPLIT_SCAN_ROWS = 20_000
+"""Observable rows read to work out what a case keeps after a split."""
+
 CONTAINMENT_SLOTS_LOCK_KEY = 0x50A125107
 """PostgreSQL advisory lock held while a containment slot is reserved, so concurrent
 reservations count and insert one after the other."""
+
+
+@dataclass(frozen=True)
+class SplitAlerts:
+    """What a split takes from a case: the alerts named that are on it (each with its
+    stored triage), and the observables of the alerts it keeps (first seen first)."""
+
+    alerts: list[tuple[Alert, TriageSummary | None]]
+    kept_observables: list[Observable]
+
+
+def merged_event_id(into: str, event_id: str) -> str:
+    """The id of a merged case's timeline entry copied onto its survivor."""
+    return f"{event_id}@{into}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +178,13 @@ class Repository:
     async def upsert_case(self, case: Case) -> None:
         """Record a case snapshot unless a newer one is stored; add its observables."""
         async with self._writing() as session:
-            await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
+            await upsert(
+                session,
+                CASES,
+                [mapping.case_row(case)],
+                keep_if_null={"merged_into"},
+                only_if=_not_older,
+            )
             await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
 
     async def record_case_changes(
@@ -168,10 +193,16 @@ class Repository:
         events: list[TimelineEvent],
         alert_ids: list[str],
         triages: Mapping[str, TriageSummary] | None = None,
+        merged_from: Sequence[str] = (),
     ) -> list[str]:
         """Attach alerts (with their triage), add timeline entries and record the case
         snapshot in ONE transaction (an alert storm makes many small batches). Returns the
-        alert ids that are not recorded yet; then nothing is written."""
+        alert ids that are not recorded yet; then nothing is written.
+
+        A merge is carried out here too, by both cases (whichever writes last finds
+        nothing left to do): a snapshot with `merged_into` moves what the case holds to
+        its survivor, and the survivor's batch moves each case in `merged_from` (see
+        :meth:`_move_merged`)."""
         now = datetime.now(UTC)
         async with self._writing() as session:
             if alert_ids:
@@ -203,29 +234,53 @@ class Repository:
                     )
             if events:
                 await insert_missing(session, TIMELINE, [mapping.timeline_row(e) for e in events])
-            await upsert(session, CASES, [mapping.case_row(case)], only_if=_not_older)
+            await upsert(
+                session,
+                CASES,
+                [mapping.case_row(case)],
+                keep_if_null={"merged_into"},
+                only_if=_not_older,
+            )
             await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
+            if case.merged_into is not None:
+                await _move_merged(session, case.id, case.merged_into, now)
+            for merged in merged_from:
+                await _move_merged(session, merged, case.id, now)
         return []
 
     async def add_timeline_event(self, event: TimelineEvent) -> None:
-        """Record a timeline entry once; an entry with the same id is left as first written."""
+        """Record a timeline entry once; an entry with the same id is left as first written.
+
+        An entry for a case that was merged lands on its survivor, marked with the case
+        it was meant for (`data["merged_from"]`): a playbook of the merged case goes on
+        writing under the id it was started with."""
         async with self._writing() as session:
-            await insert_missing(session, TIMELINE, [mapping.timeline_row(event)])
+            row = mapping.timeline_row(event)
+            target = await _redirected(session, event.case_id)
+            if target != event.case_id:
+                row |= {"case_id": target, "data": {**row["data"], "merged_from": event.case_id}}
+            await insert_missing(session, TIMELINE, [row])
 
     async def upsert_approval(self, request: ApprovalRequest) -> None:
         """Record an approval request and its decisions.
 
         A decision, once recorded, is never rewritten: there is at most one per
-        (approval, user), and the first one written stands.
+        (approval, user), and the first one written stands. A request of a case that was
+        merged is kept under its survivor.
         """
         async with self._writing() as session:
-            await upsert(session, APPROVALS, [mapping.approval_row(request)], only_if=_not_reopened)
+            row = mapping.approval_row(request)
+            row["case_id"] = await _redirected(session, request.case_id)
+            await upsert(session, APPROVALS, [row], only_if=_not_reopened)
             await insert_missing(session, DECISIONS, mapping.decision_rows(request))
 
     async def upsert_action(self, action: ContainmentAction) -> None:
-        """Record the latest state of a containment action."""
+        """Record the latest state of a containment action (under the survivor of a case
+        that was merged)."""
         async with self._writing() as session:
-            await upsert(session, ACTIONS, [mapping.action_row(action)])
+            row = mapping.action_row(action)
+            row["case_id"] = await _redirected(session, action.case_id)
+            await upsert(session, ACTIONS, [row])
 
     async def reserve_containment_slot(
         self, action_id: str, *, at: datetime, since: datetime, ceiling: int
@@ -523,6 +578,68 @@ class Repository:
             )
             return [mapping.ignored_observable(row) for row in rows]
 
+    async def survivor_of(self, case_id: str) -> str:
+        """The case that holds what `case_id` held: itself, unless it was merged (then
+        the end of its chain of merges)."""
+        async with self._sessions() as session:
+            return await _redirected(session, case_id, lock=False)
+
+    async def cases_of_alerts(self, alert_ids: Collection[str]) -> dict[str, str | None]:
+        """The case each recorded alert is on (None: on none yet); unknown ids are left out."""
+        if not alert_ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ALERTS.c.id, ALERTS.c.case_id).where(ALERTS.c.id.in_(list(alert_ids)))
+            )
+            return {alert_id: case_id for alert_id, case_id in rows}
+
+    async def count_case_alerts(self, case_id: str) -> int:
+        """How many recorded alerts are on the case."""
+        async with self._sessions() as session:
+            counted = await session.scalar(
+                select(func.count()).select_from(ALERTS).where(ALERTS.c.case_id == case_id)
+            )
+        return int(counted or 0)
+
+    async def alerts_to_split(self, case_id: str, alert_ids: Collection[str]) -> SplitAlerts:
+        """Those of `alert_ids` that are on `case_id`, in alert time order, and the
+        observables the case keeps without them (see :class:`SplitAlerts`)."""
+        wanted = list(alert_ids)
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(AlertRow)
+                    .where(AlertRow.case_id == case_id, AlertRow.id.in_(wanted))
+                    .order_by(AlertRow.time, AlertRow.id)
+                )
+            ).all()
+            observables = await _alert_observables(session, [row.id for row in rows])
+            kept = await session.execute(
+                select(
+                    ALERT_OBSERVABLES.c.type, ALERT_OBSERVABLES.c.value, ALERT_OBSERVABLES.c.role
+                )
+                .select_from(
+                    ALERT_OBSERVABLES.join(ALERTS, ALERTS.c.id == ALERT_OBSERVABLES.c.alert_id)
+                )
+                .where(ALERTS.c.case_id == case_id, ALERTS.c.id.not_in(wanted))
+                .order_by(ALERTS.c.time, ALERTS.c.id, ALERT_OBSERVABLES.c.position)
+                .limit(SPLIT_SCAN_ROWS)
+            )
+            seen: dict[tuple[str, str], Observable] = {}
+            for type_, value, role in kept:
+                seen.setdefault(
+                    (type_, value),
+                    Observable(type=ObservableType(type_), value=value, role=ObservableRole(role)),
+                )
+        return SplitAlerts(
+            alerts=[
+                (mapping.alert_from_row(row, observables[row.id]), mapping.triage_summary(row))
+                for row in rows
+            ],
+            kept_observables=list(seen.values()),
+        )
+
     async def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """One approval request with its decisions, for example to find its workflow."""
         async with self._sessions() as session:
@@ -580,6 +697,57 @@ class Repository:
         the one `excluding` (an action id) holds."""
         async with self._sessions() as session:
             return await _count_slots(session, since, excluding=excluding)
+
+
+async def _redirected(session: AsyncSession, case_id: str, *, lock: bool = True) -> str:
+    """Where a write for `case_id` lands: the case itself, or the survivor it was merged
+    into (through a chain of merges). `lock` takes a shared lock on each case row read
+    (PostgreSQL), so a write racing a merge waits for it and then follows it."""
+    current = case_id
+    for _ in range(MAX_MERGE_CHAIN):
+        query = select(CASES.c.merged_into).where(CASES.c.id == current)
+        if lock:
+            query = query.with_for_update(read=True)
+        merged = await session.scalar(query)
+        if merged is None or merged == current:
+            return current
+        current = merged
+    return current
+
+
+async def _move_merged(session: AsyncSession, case_id: str, into: str, now: datetime) -> None:
+    """Move what the merged case `case_id` holds to its survivor (`into`, or the case
+    `into` was merged into since): its alerts and containment actions, its open approval
+    requests, and a copy of each of its timeline entries, marked as from it
+    (`data["merged_from"]`), so its own timeline stays readable. Idempotent."""
+    await session.execute(update(CASES).where(CASES.c.id == case_id).values(merged_into=into))
+    target = await _redirected(session, into)
+    if target == case_id:
+        return  # a cycle of merges: nothing sensible to move
+    await session.execute(
+        update(ALERTS).where(ALERTS.c.case_id == case_id).values(case_id=target, updated_at=now)
+    )
+    await session.execute(
+        update(ACTIONS).where(ACTIONS.c.case_id == case_id).values(case_id=target)
+    )
+    await session.execute(
+        update(APPROVALS)
+        .where(APPROVALS.c.case_id == case_id, APPROVALS.c.state == ApprovalState.PENDING.value)
+        .values(case_id=target)
+    )
+    events = (
+        await session.execute(select(TIMELINE).where(TIMELINE.c.case_id == case_id))
+    ).mappings()
+    copies = [
+        {
+            **event,
+            "id": merged_event_id(target, event["id"]),
+            "case_id": target,
+            "data": {"merged_from": case_id, **(event["data"] or {})},
+        }
+        for event in events
+    ]
+    await insert_missing(session, TIMELINE, copies)
 
 
 async def _count_slots(session: AsyncSession, since: datetime, *, excluding: str | None) -> int:

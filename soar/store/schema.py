@@ -100,6 +100,7 @@ class CaseRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     escalation_policy: Mapped[str | None] = mapped_column(String)
+    merged_into: Mapped[str | None] = mapped_column(String)
 
     __table_args__ = (
         Index("ix_cases_updated_at", "updated_at"),

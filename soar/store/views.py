@@ -70,6 +70,7 @@ class CaseSummary(BaseModel):
     escalated: bool
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    merged_into: str | None = None
 
 
 class SharedObservable(BaseModel):

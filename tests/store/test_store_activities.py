@@ -59,6 +59,7 @@ async def test_all_lists_every_activity(store: Store) -> None:
         "attach_alert_to_case",
         "record_case",
         "record_case_changes",
+        "alerts_to_split",
         "record_timeline_event",
         "record_approval",
         "record_action",
