@@ -39,6 +39,9 @@ METRICS_VARIABLE = "SOAR_TEMPORAL__METRICS_ADDRESS"
 """Where `soar worker` serves the Temporal SDK's metrics (soar/runtime/metrics.py)."""
 TASK_HISTOGRAM = "temporal_workflow_task_execution_latency"
 STOP_SECONDS = 60
+RESULT_WAITS = 32
+"""Workflow results awaited at once: each is a long poll, and the dev server refuses more
+than a few hundred of those at a time in a namespace."""
 
 
 def free_port() -> int:
@@ -334,10 +337,15 @@ class BareTemporal:
             async with slots:
                 return await self._start(NoopWorkflow.run, base + n)
 
+        async def finished(handle: WorkflowHandle[Any, Any]) -> None:
+            async with waits:
+                await handle.result()
+
         began = time.perf_counter()
         handles = await asyncio.gather(*(start(n) for n in range(count)))
         elapsed = time.perf_counter() - began
-        await asyncio.gather(*(handle.result() for handle in handles))
+        waits = asyncio.Semaphore(RESULT_WAITS)
+        await asyncio.gather(*(finished(handle) for handle in handles))
         return count / elapsed
 
     async def start_round_trips(self, count: int, rate: float) -> list[float]:
