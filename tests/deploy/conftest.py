@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,10 @@ def run_init_script(databases: Databases, log: Path) -> int:
         ).returncode
 
 
+def assert_init_script_runs(databases: Databases, log: Path) -> None:
+    assert run_init_script(databases, log) == 0, log.read_text()
+
+
 async def admin_connection(admin: URL) -> asyncpg.Connection:
     return await asyncpg.connect(
         host=admin.host,
@@ -112,10 +117,11 @@ async def admin_connection(admin: URL) -> asyncpg.Connection:
     )
 
 
-@pytest.fixture
-async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
-    """The init script's databases and roles under this test's own names (so runs and
-    other tests on the same server never meet), dropped afterwards."""
+@asynccontextmanager
+async def init_databases(log: Path) -> AsyncIterator[Databases]:
+    """The init script's databases and roles under names of their own (so runs and other
+    tests on the same server never meet), dropped afterwards; the test is skipped when no
+    PostgreSQL server is configured."""
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         pytest.skip(f"{POSTGRES_URL_VARIABLE} is unset: no PostgreSQL to test against")
@@ -130,8 +136,7 @@ async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
         store_password=secrets.token_hex(16),
         store_db=f"deploy_soar_{tag}",
     )
-    log = tmp_path / "init-databases.log"
-    assert run_init_script(made, log) == 0, log.read_text()
+    assert_init_script_runs(made, log)
     try:
         yield made
     finally:
@@ -144,3 +149,9 @@ async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
                 await connection.execute(f'DROP ROLE IF EXISTS "{role}"')
         finally:
             await connection.close()
+
+
+@pytest.fixture
+async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
+    async with init_databases(tmp_path / "init-databases.log") as made:
+        yield made
