@@ -48,6 +48,8 @@ USAGE = {
     "ticket": "`/soar ticket ID SYSTEM` — open the case's ticket in a configured ticket system",
     "close": "`/soar close ID RESOLUTION [TEXT]` — true-positive (tp), false-positive (fp) "
     "or benign",
+    "merge": "`/soar merge ID INTO [REASON]` — merge case ID into the open case INTO: its "
+    "alerts, timeline and open approvals move there, and ID closes",
     "block-ip": "`/soar block-ip IP [TTL]` — ask to block an address (TTL like 3600, 30m, 2h, "
     "1d; an hour by default); it needs approval",
     "isolate": "`/soar isolate HOST` — ask to isolate a host; it needs approval",
@@ -67,6 +69,7 @@ class Verb(StrEnum):
     ESCALATE = "escalate"
     TICKET = "ticket"
     CLOSE = "close"
+    MERGE = "merge"
     BLOCK_IP = "block-ip"
     ISOLATE = "isolate"
 
@@ -91,6 +94,7 @@ class SoarCommand:
     report: ReportKind = ReportKind.ESCALATION
     level: str | None = None
     system: str | None = None
+    into: str | None = None
 
 
 Parser = Callable[[str], SoarCommand]
@@ -229,6 +233,14 @@ def _close(rest: str) -> SoarCommand:
     return SoarCommand(Verb.CLOSE, case_id=words[0], resolution=resolution, text=text)
 
 
+def _merge(rest: str) -> SoarCommand:
+    words = _split(rest, 2)
+    if len(words) < 2:
+        raise UsageError("give the case to merge and the case it goes into")
+    reason = words[2] if len(words) > 2 else None
+    return SoarCommand(Verb.MERGE, case_id=words[0], into=words[1], text=reason)
+
+
 def _block_ip(rest: str) -> SoarCommand:
     words = _split(rest, 2)
     if not 1 <= len(words) <= 2:
@@ -273,6 +285,7 @@ _PARSERS: dict[Verb, Parser] = {
     Verb.ESCALATE: _escalate,
     Verb.TICKET: _ticket,
     Verb.CLOSE: _close,
+    Verb.MERGE: _merge,
     Verb.BLOCK_IP: _block_ip,
     Verb.ISOLATE: _isolate,
 }

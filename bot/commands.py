@@ -2,7 +2,8 @@
 command's `response_url`.
 
 Each verb checks its permission on the server; changes to a case become `command`
-signals with an id derived from the command's `trigger_id`.
+signals with an id derived from the command's `trigger_id` (a merge's id is derived from
+the two cases, so asking twice merges once).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ NEEDS = {
     Verb.ACK: Permission.TRIAGE,
     Verb.TICKET: Permission.TRIAGE,
     Verb.CLOSE: Permission.CLOSE,
+    Verb.MERGE: Permission.CLOSE,
     Verb.BLOCK_IP: Permission.CONTAIN,
     Verb.ISOLATE: Permission.CONTAIN,
 }
@@ -91,6 +93,8 @@ async def answer(bot: Bot, command: dict[str, Any]) -> Rendered:
             return approvals_reply(pending, bot.people)
         case Verb.BLOCK_IP | Verb.ISOLATE:
             return await _contain(bot, user, parsed, request_id)
+        case Verb.MERGE:
+            return await _merge(bot, user, parsed)
         case _:
             order = _case_command(bot, user, parsed, request_id, KINDS[parsed.verb])
             permission = NEEDS.get(parsed.verb, Permission.READ)
@@ -115,6 +119,27 @@ def _case_command(
             for key, value in (("to", parsed.level), ("system", parsed.system))
             if value is not None
         },
+    )
+
+
+async def _merge(bot: Bot, user: str, parsed: SoarCommand) -> Rendered:
+    """Merge one case into another, as the API and the CLI do (a merged case closes)."""
+    try:
+        sent = await service.merge_cases(
+            bot.temporal,
+            bot.store,
+            parsed.case_id or "",
+            parsed.into or "",
+            actor=bot.people.name(user),
+            reason=parsed.text,
+        )
+    except OperationError as error:
+        return text_reply(f":warning: {escape(error.message)}")
+    if sent.already:
+        return text_reply(f"Case {code(sent.case.id)} was merged into {code(sent.into)} already.")
+    return text_reply(
+        f":white_check_mark: Merging case {code(sent.case.id)} into {code(sent.into)}: its "
+        "alerts, timeline and open approvals move there, and it closes."
     )
 
 

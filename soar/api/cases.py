@@ -1,7 +1,8 @@
 """Operator API for cases: list and read them from the store, change them through their workflow.
 
 Reads come from the case store (the queryable projection). Changes go through
-:mod:`soar.cases.service`, the one way every client (API, CLI, bot) changes a case.
+:mod:`soar.cases.service`, the one way every client (API, CLI, bot) changes a case —
+merging and splitting included.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import hashlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
 from soar.alerts.models import Severity
 from soar.api.deps import Services, require_operator, services
 from soar.cases import service, similarity
-from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
+from soar.cases.models import INTERNAL_KINDS, CaseCommand, CaseCommandKind, CaseState, Resolution
 from soar.errors import NotFoundError
 from soar.store.views import CaseDetail, CaseSummary
 
@@ -55,6 +56,11 @@ class CommandBody(BaseModel):
 
     @model_validator(mode="after")
     def _has_what_it_needs(self) -> CommandBody:
+        if self.kind in INTERNAL_KINDS:
+            raise ValueError(
+                "merge and split have their own routes: POST /api/cases/{id}/merge, "
+                "POST /api/cases/{id}/split"
+            )
         needed = REQUIRED_FIELD.get(self.kind)
         if needed is not None and getattr(self, needed) in (None, ""):
             raise ValueError(f"a {self.kind.value} command needs {needed!r}")
@@ -70,6 +76,44 @@ class CommandAccepted(BaseModel):
     command_id: str
     case_id: str
     workflow_id: str | None
+
+
+class MergeBody(BaseModel):
+    """Merge this case into the open case `into`."""
+
+    into: str = Field(min_length=1, max_length=300, description="The case that takes it in.")
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=10_000)
+
+
+class MergeAccepted(BaseModel):
+    """The merge was handed to the case's workflow (202), or had been made before (200,
+    `already_merged`); `merged_into` is where the case's alerts, timeline and open
+    approvals go (or went)."""
+
+    command_id: str
+    case_id: str
+    merged_into: str
+    already_merged: bool
+
+
+class SplitBody(BaseModel):
+    """Move these alerts of the case out into a new case."""
+
+    alert_ids: list[str] = Field(min_length=1, max_length=service.MAX_SPLIT_ALERTS)
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=10_000)
+
+
+class SplitAccepted(BaseModel):
+    """The split was handed to the case's workflow (202), or had been made before (200,
+    `split_into` names the new case). `workflow_id` is the new case's workflow."""
+
+    command_id: str
+    case_id: str
+    alert_ids: list[str]
+    workflow_id: str
+    split_into: str | None = None
 
 
 def command_id(case_id: str, body: CommandBody, idempotency_key: str | None) -> str:
@@ -134,4 +178,46 @@ async def send_command(
     sent = await service.send_command(svc.client, svc.store, case_id, command)
     return CommandAccepted(
         command_id=command.id, case_id=sent.case.id, workflow_id=sent.workflow_id
+    )
+
+
+@router.post("/{case_id:path}/merge", status_code=202, response_model=MergeAccepted)
+async def merge_case(
+    case_id: str, body: MergeBody, svc: Annotated[Services, Depends(services)], response: Response
+) -> MergeAccepted:
+    """Merge the case into another open case: its alerts, timeline and open approvals
+    end up there, both timelines record it, and it closes pointing there. Asking again
+    answers where it went (200); 409 for a case merged into itself or elsewhere, or an
+    ended case on either side."""
+    sent = await service.merge_cases(
+        svc.client, svc.store, case_id, body.into, actor=body.actor, reason=body.reason
+    )
+    if sent.already:
+        response.status_code = 200
+    return MergeAccepted(
+        command_id=sent.command_id,
+        case_id=sent.case.id,
+        merged_into=sent.into,
+        already_merged=sent.already,
+    )
+
+
+@router.post("/{case_id:path}/split", status_code=202, response_model=SplitAccepted)
+async def split_case(
+    case_id: str, body: SplitBody, svc: Annotated[Services, Depends(services)], response: Response
+) -> SplitAccepted:
+    """Move alerts of the case out into a new case of their own; both timelines record
+    it. Asking again answers with the new case (200); 404 for an unknown alert, 409 for
+    one on another case, a split that would leave the case empty, or an ended case."""
+    sent = await service.split_case(
+        svc.client, svc.store, case_id, body.alert_ids, actor=body.actor, reason=body.reason
+    )
+    if sent.into is not None:
+        response.status_code = 200
+    return SplitAccepted(
+        command_id=sent.command_id,
+        case_id=sent.case.id,
+        alert_ids=sent.alert_ids,
+        workflow_id=sent.workflow_id,
+        split_into=sent.into,
     )

@@ -1,7 +1,7 @@
-"""`soar cases list|show|note|assign|ack|escalate|ticket|close`, and the values ignored for
-similarity (`ignore-observable`, `unignore-observable`, `ignored-observables`): cases
-through the running operator API, like any other client, so a refusal reads as the API
-and Slack word it.
+"""`soar cases list|show|note|assign|ack|escalate|ticket|close|merge|split`, and the values
+ignored for similarity (`ignore-observable`, `unignore-observable`, `ignored-observables`):
+cases through the running operator API, like any other client, so a refusal reads as the
+API and Slack word it.
 
 Almost every string shown here comes, in the end, from whoever can send an alert, so
 nothing from the API is ever parsed as Rich markup: values go into tables as `Text`.
@@ -118,6 +118,8 @@ def _header(case: dict[str, Any]) -> Table:
     grid.add_column(style="bold")
     grid.add_column()
     state = case["state"] + (f" ({case['resolution']})" if case.get("resolution") else "")
+    if case.get("merged_into"):
+        state += f", merged into {case['merged_into']}"
     rows: list[tuple[str, Text]] = [
         ("Case", cell(case["id"])),
         ("Title", cell(case["title"])),
@@ -383,6 +385,60 @@ def close(
 ) -> None:
     """Close an open case with its resolution."""
     _send(case_id, {"kind": "close", "actor": actor, "resolution": resolution, "text": reason}, url)
+
+
+@app.command("merge")
+def merge(
+    case_id: str,
+    into: str,
+    actor: Actor,
+    reason: Annotated[str | None, typer.Option(help="Why they are one case (recorded).")] = None,
+    url: ApiUrl = None,
+) -> None:
+    """Merge CASE_ID into the open case INTO: its alerts, timeline and open approvals end
+    up there, and CASE_ID closes pointing there. Asking again says where it went."""
+    body = {"into": into, "actor": actor, "reason": reason}
+    try:
+        sent = OperatorClient(load_settings(), url).post(
+            f"/api/cases/{path_part(case_id)}/merge", body
+        )
+    except ApiError as error:
+        fail(error)
+    done = "was merged into" if sent["already_merged"] else "is being merged into"
+    Console().print(
+        Text.assemble(("merge: ", "green"), f"case {sent['case_id']} {done} {sent['merged_into']}.")
+    )
+
+
+@app.command("split")
+def split(
+    case_id: str,
+    alert_ids: Annotated[list[str], typer.Argument(help="The alerts that leave the case.")],
+    actor: Actor,
+    reason: Annotated[str | None, typer.Option(help="Why they are another case.")] = None,
+    url: ApiUrl = None,
+) -> None:
+    """Move ALERT_IDS out of CASE_ID into a new case of their own (at least one alert
+    stays). Asking again names the new case."""
+    body = {"alert_ids": alert_ids, "actor": actor, "reason": reason}
+    try:
+        sent = OperatorClient(load_settings(), url).post(
+            f"/api/cases/{path_part(case_id)}/split", body
+        )
+    except ApiError as error:
+        fail(error)
+    count = len(sent["alert_ids"])
+    where = (
+        f"case {sent['split_into']}"
+        if sent.get("split_into")
+        else f"a new case (workflow {sent['workflow_id']})"
+    )
+    done = "were split" if sent.get("split_into") else "are being split"
+    Console().print(
+        Text.assemble(
+            ("split: ", "green"), f"{count} alert(s) of {sent['case_id']} {done} into {where}."
+        )
+    )
 
 
 @app.command("ignore-observable")
