@@ -80,8 +80,9 @@ class TimelineKind(StrEnum):
     TICKET_FAILED = "ticket_failed"
     """A ticket could not be opened or commented on (`reason` says why)."""
     CASE_MERGED = "case_merged"
-    """On both cases of a merge (`data`: `merged_into` on the merged case, `merged_from`
-    and `alerts` on the survivor)."""
+    """On both cases of a merge (`data`: `merged_into` on the merged case, `merged_case`
+    and `alerts` on the survivor). The merged case's entries copied onto the survivor
+    keep their kinds, marked `data["merged_from"]`."""
     CASE_SPLIT = "case_split"
     """On both cases of a split (`data`: `split_into` and `alert_ids` on the case the
     alerts left, `split_from` on the new case)."""

@@ -222,7 +222,7 @@ def take_in(
         f"Case {merged.id} merged in: {merged.alert_count} alert(s), its timeline and "
         "open approvals",
         reason=command.text,
-        data={"merged_from": merged.id, "alerts": merged.alert_count, "command_id": command.id},
+        data={"merged_case": merged.id, "alerts": merged.alert_count, "command_id": command.id},
     )
     return changed, entry
 
