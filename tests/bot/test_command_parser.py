@@ -61,6 +61,7 @@ def test_each_verb_parses() -> None:
         ("ticket case-1", "give a case id and a ticket system"),
         ("escalate case-1 --to", "give a level after --to"),
         ("escalate case-1 --to leads", "give a level after --to"),
+        ("merge case-1", "give the case to merge and the case it goes into"),
     ],
 )
 def test_malformed_lines_explain_themselves(line: str, says: str) -> None:
@@ -73,3 +74,10 @@ def test_malformed_lines_explain_themselves(line: str, says: str) -> None:
 
 def test_durations() -> None:
     assert [parse_duration(d) for d in ("3600", "90s", "30m", "1d")] == [3600, 90, 1800, 86400]
+
+
+def test_merge_takes_two_cases_and_an_optional_reason() -> None:
+    bare = parse("merge case-1 case-2")
+    why = parse("merge case-1 case-2 the same scanner, twice")
+    assert (bare.verb, bare.case_id, bare.into, bare.text) == (Verb.MERGE, "case-1", "case-2", None)
+    assert (why.into, why.text) == ("case-2", "the same scanner, twice")
