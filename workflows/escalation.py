@@ -358,5 +358,8 @@ def _description(case: Case) -> str:
 
 
 def _closing_text(case: Case) -> str:
+    """The ticket's closing comment: how the case ended (merged cases say where to)."""
+    if case.merged_into:
+        return f"Case {case.id} was merged into case {case.merged_into}."
     resolution = case.resolution.value if case.resolution else "no resolution"
     return f"Case {case.id} closed as {resolution}."
