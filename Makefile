@@ -14,8 +14,11 @@ $(BIN)/soar: pyproject.toml
 up: $(BIN)/soar
 	$(BIN)/soar up
 
+# The suite in parallel processes (pyproject's addopts), then the tests that load the
+# product on purpose one at a time, so they measure it rather than their neighbours.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not solo"
+	$(BIN)/pytest -m solo -n 0
 
 # Style, types (mypy --strict on soar/, workflows/, integrations/, bot/) and the import
 # direction (import-linter contracts in pyproject.toml).

@@ -125,3 +125,11 @@ def bearer(token: str = WEBHOOK_TOKEN) -> dict[str, str]:
 
 def unique() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def unique_address() -> str:
+    """A public-looking source address of its own for one test (data only, never
+    contacted): cases are keyed by the acting address, so tests that share the dev
+    server but not a store must not share one."""
+    number = uuid.uuid4().int
+    return f"45.{number % 200 + 20}.{number // 200 % 250}.{number // 50_000 % 250 + 1}"

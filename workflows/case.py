@@ -91,6 +91,12 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_SEEN_ALERT_IDS = 20_000
 TERMINAL = (CaseState.CLOSED,)
 MERGE_AND_SPLIT = "case-merge-and-split"
+STORE_RETRIES_ON_TIMERS = "store-retries-on-timers"
+"""The patch after which a local activity still failing once its backoff passes
+LOCAL_RETRY_THRESHOLD waits for its next attempt on a durable timer: the workflow task
+ends in between, so a store that is away (or an alert it never recorded) neither keeps
+one task heartbeating for ever nor holds a worker's shutdown."""
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=10)
 """The patch that taught cases to merge, take in a merged case, and split."""
 
 
@@ -141,6 +147,9 @@ class CaseWorkflow:
         self._cancelling: list[asyncio.Task[None]] = []
         self._outbox = Outbox(input.channels, input.outbox)
         self._chain = workflow.patched(ESCALATION_CHAIN)
+        self._local_retry = (
+            LOCAL_RETRY_THRESHOLD if workflow.patched(STORE_RETRIES_ON_TIMERS) else None
+        )
         self._escalator = Escalator(input.escalation, self._outbox)
         self._survivor = input.survivor
         self._survivor_gone = False
@@ -350,6 +359,7 @@ class CaseWorkflow:
             ),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
         )
         self._merged_from = []
         latest = next((a for a in reversed(alerts) if a.alert.id in new_alert_ids), None)
@@ -504,6 +514,7 @@ class CaseWorkflow:
             SplitQuery(case_id=self._case.id, alert_ids=named),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
         )
         moved = [attach.alert.id for attach in taken.alerts]
         refusal = (
@@ -702,6 +713,7 @@ class CaseWorkflow:
             result_type=list[PlaybookLaunch],
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
         )
         for launch in launches:
             name = launch.name
@@ -759,6 +771,7 @@ class CaseWorkflow:
             list(self._state.running_playbooks),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
         )
         for child_id in list(self._state.running_playbooks):
             if child_id not in running:
@@ -803,6 +816,7 @@ class CaseWorkflow:
             CaseChanges(case=self._case, events=events),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
         )
         self._show(events, None)
 

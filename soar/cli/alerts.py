@@ -7,20 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from soar.cli.operator_client import ApiError, OperatorClient
+from soar.cli.output import console, print_error
 from soar.settings import load_settings
 
 app = typer.Typer(help="Send, list and show alerts.", no_args_is_help=True)
-console = Console()
 
 ApiUrl = Annotated[str | None, typer.Option(help="Base URL of the API (default from config).")]
 
 
 def _fail(error: ApiError) -> None:
-    console.print(f"[red]error:[/red] {error}")
+    print_error(str(error))
     raise typer.Exit(1)
 
 
@@ -41,7 +40,7 @@ def send(
     except ApiError as error:
         _fail(error)
         return
-    console.print_json(json.dumps(answer))
+    console().print_json(json.dumps(answer))
 
 
 @app.command("list")
@@ -69,7 +68,7 @@ def list_alerts(
             alert["status"],
             alert["title"],
         )
-    console.print(table)
+    console().print(table)
 
 
 @app.command("show")
@@ -80,4 +79,4 @@ def show(alert_id: str, url: ApiUrl = None) -> None:
     except ApiError as error:
         _fail(error)
         return
-    console.print_json(json.dumps(alert))
+    console().print_json(json.dumps(alert))

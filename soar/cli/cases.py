@@ -22,6 +22,7 @@ from rich.text import Text
 from soar.alerts.models import Severity
 from soar.cases.models import CaseState, Resolution
 from soar.cli.operator_client import ApiError, OperatorClient
+from soar.cli.output import print_error
 from soar.enrichment.models import Verdict
 from soar.settings import load_settings
 
@@ -64,7 +65,7 @@ def when(value: str | None) -> Text:
 
 def fail(error: ApiError) -> NoReturn:
     """Print the API's answer (it may quote untrusted input, so literally) and exit 1."""
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), str(error)))
+    print_error(str(error))
     raise typer.Exit(1)
 
 

@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.text import Text
 
+from soar.cli.output import print_error
 from soar.durations import seconds_in
 from soar.reports.digest import RenderedDigest, build_digest, render_digest
 from soar.reports.digest_window import DigestWindow, recent_window
@@ -36,7 +35,7 @@ LONGEST = timedelta(days=366)
 
 def _fail(message: str, code: int) -> typer.Exit:
     """Print `message` literally on stderr; the exit to raise."""
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), message))
+    print_error(message)
     return typer.Exit(code)
 
 

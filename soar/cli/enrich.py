@@ -20,6 +20,7 @@ from rich.text import Text
 
 from soar.alerts.models import ObservableType
 from soar.cli.cases import VERDICT_STYLE, cell, verdict_text
+from soar.cli.output import print_error
 from soar.enrichment.markings import parse_tlp
 from soar.enrichment.models import SourceResult, SourceStatus, Tlp
 from soar.enrichment.service import EnrichmentLookup, EnrichmentService
@@ -136,7 +137,7 @@ def enrich(
     try:
         found = asyncio.run(_lookup(settings, value, type, fresh, marking))
     except IntegrationConfigError as error:
-        Console(stderr=True).print(Text.assemble(("error: ", "red"), str(error)))
+        print_error(str(error))
         raise typer.Exit(2) from None
     console = Console()
     console.print(sources_table(found))

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from integrations.core.integration import Check, Integration
 from integrations.core.options import IntegrationOptions
+from soar.cli.output import print_error
 from soar.enrichment.service import quota_today
 from soar.integrations.errors import IntegrationConfigError, IntegrationError
 from soar.integrations.registry import IntegrationSettings
@@ -175,7 +176,7 @@ def _integration(every: Installed, section: str, name: str, kind: str) -> Integr
 
 def _fail(message: str, code: int) -> NoReturn:
     """Print `message` (literally: it may quote configuration) and exit with `code`."""
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), message))
+    print_error(message)
     raise typer.Exit(code)
 
 

@@ -9,9 +9,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from bot.settings import SlackSettingsError, slack_mode, slack_settings
 from soar.cli import (
@@ -29,6 +27,7 @@ from soar.cli import (
     spool,
 )
 from soar.cli.first_run import webhook_urls, write_initial_config
+from soar.cli.output import console, print_error
 from soar.integrations.errors import IntegrationConfigError
 from soar.runtime import stack
 from soar.runtime.integrations import check_integrations
@@ -63,7 +62,6 @@ app.command("sources")(sources.show_sources)
 app.command("doctor")(doctor.doctor)
 app.command("enrich")(enrich.enrich)
 
-console = Console()
 
 TemporalAddress = Annotated[
     str | None,
@@ -85,7 +83,7 @@ def _check_configuration(settings: Settings) -> None:
         check_playbook_options(discover_playbooks(), settings.playbooks)
         check_integrations(settings)
     except (SlackSettingsError, PlaybookOptionsError, IntegrationConfigError) as error:
-        console.print(Text.assemble(("error: ", "red"), str(error)))
+        print_error(str(error))
         raise typer.Exit(2) from None
 
 
@@ -99,9 +97,7 @@ def _settings(
     try:
         settings = load_settings()
     except ValidationError as error:
-        console.print(
-            Text.assemble(("error: ", "red"), f"{config_path()}: ", setting_problems(error))
-        )
+        print_error(f"{config_path()}: {setting_problems(error)}")
         raise typer.Exit(2) from None
     flags = {
         "address": address,
@@ -130,8 +126,8 @@ def _banner(settings: Settings, parts: stack.Parts) -> None:
         table.add_row("API", settings.base_url())
         table.add_row("OpenAPI", f"{settings.base_url()}/docs")
     table.add_row("Data directory", str(settings.data_dir.resolve()))
-    console.print(table)
-    console.print("Press Ctrl-C to stop.")
+    console().print(table)
+    console().print("Press Ctrl-C to stop.")
 
 
 def _run(settings: Settings, parts: stack.Parts) -> None:
@@ -141,9 +137,9 @@ def _run(settings: Settings, parts: stack.Parts) -> None:
     try:
         asyncio.run(stack.run(settings, parts, on_ready=lambda: _banner(settings, parts)))
     except stack.PartStopped as stopped:
-        console.print(Text.assemble(("error: ", "red"), f"{stopped}; everything else stopped."))
+        print_error(f"{stopped}; everything else stopped.")
         raise typer.Exit(1) from None
-    console.print("Stopped cleanly.")
+    console().print("Stopped cleanly.")
 
 
 @app.command()
@@ -160,11 +156,11 @@ def up(
     """Run everything: embedded Temporal (unless --temporal-address), worker and API."""
     path = config_path()
     if write_initial_config(path):
-        console.print(f"Wrote {path} with a fresh webhook token and API token.")
+        console().print(f"Wrote {path} with a fresh webhook token and API token.")
         settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
-        console.print("Webhook URLs, ready to paste into your SIEM:")
+        console().print("Webhook URLs, ready to paste into your SIEM:")
         for name, url in webhook_urls(settings).items():
-            console.print(f"  {name:13} {url}", soft_wrap=True)
+            console().print(f"  {name:13} {url}", soft_wrap=True)
     settings = _settings(temporal_address, namespace, tls_cert, tls_key, api_key)
     _check_configuration(settings)
     parts = stack.Parts(
@@ -211,7 +207,7 @@ def bot(
 ) -> None:
     """Run the Slack bot alone over Socket Mode (HTTP mode is served by `soar api`)."""
     if not socket:
-        console.print(
+        console().print(
             "HTTP mode is part of `soar up` and `soar api` at /slack/events; "
             "use `soar bot --socket` for Socket Mode."
         )
@@ -219,7 +215,7 @@ def bot(
     settings = _settings(temporal_address, namespace, None, None, None)
     _check_configuration(settings)
     if not slack_mode(settings).socket:
-        console.print("[red]error:[/red] Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+        print_error("Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
         raise typer.Exit(1)
     logging.basicConfig(level=settings.log_level)
     asyncio.run(stack.run_bot(settings))

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from soar.alerts.models import Alert
+from soar.cli.output import console, print_error
 from soar.enrichment.activities import run_enrichers
 from soar.enrichment.inventory import Inventory, load_inventory
 from soar.enrichment.providers import EnricherRegistry
@@ -46,7 +46,6 @@ from workflows.sdk import PlaybookSpec, discover_playbooks
 app = typer.Typer(
     help="List the installed playbooks and test them in dry-run.", no_args_is_help=True
 )
-console = Console()
 
 NDJSON_SUFFIXES = frozenset({".ndjson", ".jsonl"})
 
@@ -69,8 +68,7 @@ def list_playbooks() -> None:
             Text(spec.describe_options() or "-"),
             spec.source,
         )
-    # A console of this call's own: it sizes the table to the terminal of this run.
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("test")
@@ -93,10 +91,10 @@ def test_playbook(
         parsed = parse_alert(settings, source, alert)
         bench = bench_for(settings)
     except PlaybookTestError as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(2) from error
     if not spec.matches(parsed):
-        console.print(
+        console().print(
             f"[yellow]note:[/yellow] the trigger of {name} ({spec.describe_triggers()}) "
             "does not match this alert; live, it would not run on it."
         )
@@ -133,7 +131,7 @@ def parse_alert(settings: Settings, source: str, path: Path) -> Alert:
         why = "; ".join(rejection.error for rejection in parsed.rejected) or "no alert in it"
         raise PlaybookTestError(f"{path} holds no alert for {source}: {why}")
     if len(parsed.alerts) > 1:
-        console.print(f"{path} holds {len(parsed.alerts)} alerts; testing with the first.")
+        console().print(f"{path} holds {len(parsed.alerts)} alerts; testing with the first.")
     return parsed.alerts[0][1]
 
 
@@ -184,7 +182,7 @@ async def run_playbook_test(
 async def run_on_embedded_temporal(bench: Bench, spec: PlaybookSpec, alert: Alert) -> PlaybookRun:
     """:func:`run_playbook_test` on a throwaway Temporal and a temporary case store."""
     server = EmbeddedTemporal(db_file=None, port=_free_port(), ui_port=None)
-    with console.status("Starting a throwaway Temporal…"):
+    with console().status("Starting a throwaway Temporal…"):
         await server.start()
     try:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
@@ -192,7 +190,7 @@ async def run_on_embedded_temporal(bench: Bench, spec: PlaybookSpec, alert: Aler
             store = Store(f"sqlite+aiosqlite:///{Path(directory) / 'store.sqlite3'}")
             try:
                 await store.migrate()
-                with console.status(f"Running {spec.name} in dry-run…"):
+                with console().status(f"Running {spec.name} in dry-run…"):
                     return await run_playbook_test(client, store, bench, spec, alert)
             finally:
                 await store.close()
@@ -202,7 +200,7 @@ async def run_on_embedded_temporal(bench: Bench, spec: PlaybookSpec, alert: Aler
 
 def print_run(spec: PlaybookSpec, alert: Alert, run: PlaybookRun) -> None:
     """The timeline as a table, then the outcome."""
-    console.print(
+    console().print(
         Text.assemble(
             ("Playbook ", "bold"),
             (spec.name, "bold cyan"),
@@ -217,17 +215,17 @@ def print_run(spec: PlaybookSpec, alert: Alert, run: PlaybookRun) -> None:
         if event.reason:
             what.append(f"\n{event.reason}", style="dim")
         table.add_row(f"{event.at:%H:%M:%S.%f}"[:-3], event.kind, event.actor, what)
-    console.print(table)
+    console().print(table)
     if run.error:
-        console.print(f"[red]The playbook failed:[/red] {run.error}")
+        console().print(f"[red]The playbook failed:[/red] {run.error}")
     else:
         approvals = ", ".join(f"{a.action} {a.target}: {a.state.value}" for a in run.approvals)
         actions = ", ".join(
             f"{a.command.action.value} {a.command.target.value}: {a.state.value}"
             for a in run.actions
         )
-        console.print(f"Approvals: {approvals or 'none'}")
-        console.print(f"Actions: {actions or 'none'}")
+        console().print(f"Approvals: {approvals or 'none'}")
+        console().print(f"Actions: {actions or 'none'}")
 
 
 def _free_port() -> int:

@@ -18,10 +18,9 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.text import Text
 
 from soar.cli.digest import digest
+from soar.cli.output import print_error
 from soar.errors import NotFoundError
 from soar.reports.kinds import ReportFormat, ReportKind
 from soar.reports.service import Rendered, ReportConfigError, render_case_report
@@ -34,7 +33,7 @@ app.command("digest")(digest)
 
 def _fail(message: str, code: int) -> typer.Exit:
     """Print `message` literally on stderr; the exit to raise."""
-    Console(stderr=True).print(Text.assemble(("error: ", "red"), message))
+    print_error(message)
     return typer.Exit(code)
 
 

@@ -10,15 +10,14 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from soar.cli.output import console
 from soar.ingest.spool import Spool
 from soar.settings import load_settings
 
 app = typer.Typer(help="Alerts waiting for Temporal and alerts Temporal refused (parked).")
-console = Console()
 
 
 def _open() -> Spool:
@@ -43,9 +42,9 @@ def status(
         latest = asyncio.run(spool.parked(limit))
     finally:
         spool.close()
-    console.print(f"spool {escape(str(spool.path))}")
-    console.print(f"waiting for Temporal: {depth}")
-    console.print(f"parked (refused by Temporal): {parked}")
+    console().print(f"spool {escape(str(spool.path))}")
+    console().print(f"waiting for Temporal: {depth}")
+    console().print(f"parked (refused by Temporal): {parked}")
     if not latest:
         return
     table = Table("alert", "parked at", "attempts", "error", title="latest parked alerts")
@@ -56,8 +55,8 @@ def status(
             str(entry.attempts),
             escape(entry.error),
         )
-    console.print(table)
-    console.print("Fix the cause, then run `soar spool retry`.")
+    console().print(table)
+    console().print("Fix the cause, then run `soar spool retry`.")
 
 
 @app.command("retry")
@@ -69,9 +68,9 @@ def retry() -> None:
     finally:
         spool.close()
     if moved == 0:
-        console.print("No parked alerts.")
+        console().print("No parked alerts.")
         return
-    console.print(
+    console().print(
         f"Moved {moved} parked alert(s) back to the spool; the running API's forwarder "
         "starts their workflows (or parks them again if Temporal still refuses them)."
     )

@@ -76,7 +76,8 @@ async def test_merge_answers_202_then_200_with_where_the_case_went(api: httpx.As
 
     async def moved() -> dict[str, Any] | None:
         after = await detail(api, survivor["id"])
-        return after if after["alert_count"] == len(after["alerts"]) == 3 else None
+        closed = (await detail(api, first["id"]))["state"] == "closed"
+        return after if closed and after["alert_count"] == len(after["alerts"]) == 3 else None
 
     after = await eventually(moved)
     gone = await detail(api, first["id"])

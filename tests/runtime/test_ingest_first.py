@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from soar.runtime.stack import _prepare_worker_process, _signal_worker
 from tests.runtime.test_up import SoarUp, environment, start, stop, wait_ready
@@ -90,6 +91,7 @@ async def send_burst(base: str, token: str, run: str, deliveries: int, per: int)
         await asyncio.gather(*(deliver(d) for d in range(deliveries)))
 
 
+@pytest.mark.solo
 def test_a_saturated_burst_makes_the_worker_yield_then_every_alert_reaches_its_case(
     tmp_path: Path, environment: dict[str, str]
 ) -> None:

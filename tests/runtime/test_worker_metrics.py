@@ -17,9 +17,10 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from soar.alerts.models import Observable, ObservableRole, ObservableType
 from soar.ingest.submit import AlertStarter
 from soar.runtime.metrics import METRICS_ADDRESS_VARIABLE, worker_metrics_runtime
-from tests.conftest import REPO_ROOT, free_port, unique
+from tests.conftest import REPO_ROOT, free_port, unique, unique_address
 from tests.store import factories
 
 STOP_SECONDS = 30
@@ -97,7 +98,12 @@ async def test_the_worker_serves_its_workflow_task_latencies_when_asked(
         starter = AlertStarter(
             temporal_client, task_queue=queue, resolve_window_seconds=60, rpc_timeout_seconds=5
         )
-        assert await starter.start(factories.alert(f"metrics-{unique()}")) is False
+        # An address of its own: the case it opens belongs to this worker's store alone.
+        attacker = Observable(
+            type=ObservableType.IP, value=unique_address(), role=ObservableRole.SOURCE
+        )
+        alert = factories.alert(f"metrics-{unique()}", observables=[attacker])
+        assert await starter.start(alert) is False
         text = await scrape_until(
             f"http://{address}/metrics",
             'temporal_workflow_task_execution_latency_bucket{namespace="default"',

@@ -130,6 +130,7 @@ async def settle(store: Store, keys: list[str], total: int, within: float = 60) 
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.solo
 async def test_concurrent_alerts_never_race_into_two_cases(
     starter: AlertStarter, store: Store, temporal_client: Client
 ) -> None:

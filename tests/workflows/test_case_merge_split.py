@@ -114,6 +114,8 @@ async def merged(store: Store, case_id: str, into: str, alerts: int) -> CaseDeta
         survivor = await store.get_case_detail(into)
         if gone is None or survivor is None or gone.merged_into != into:
             return None
+        if gone.state is not CaseState.CLOSED:  # its own snapshot comes after the survivor's
+            return None
         taken_in = any(e.data.get("merged_case") == case_id for e in survivor.timeline)
         holds = survivor.alert_count == alerts and len(survivor.alerts) == alerts
         return survivor if taken_in and holds else None

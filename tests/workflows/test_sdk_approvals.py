@@ -40,6 +40,7 @@ def key() -> str:
     return uuid.uuid4().hex[:10]
 
 
+@pytest.mark.solo
 async def test_two_deciders_at_once_fifty_times_settle_exactly_once(
     gate: PlaybookHarness,
 ) -> None:

@@ -156,20 +156,37 @@ class Host:
         `nft monitor`."""
         return [b for b in self._synced()[self.seen :] if not any("labmark" in x for x in b)]
 
-    def _synced(self) -> list[list[str]]:
+    def _synced(self, *, within: float = READY_WITHIN) -> list[list[str]]:
         """Every transaction the monitor wrote. A marker transaction is made first and
         waited for, so every change made before the call is in."""
         self.marks += 1
         mark = f"labmark{self.marks}"
         self.nft_script(f"add table inet {mark}\ndelete table inet {mark}\n")
-        deadline = time.monotonic() + READY_WITHIN
+        deadline = time.monotonic() + within
         while True:
             blocks = _generations(self.monitor_log.read_text())
             if any(f"delete table inet {mark}" in line for block in blocks for line in block):
                 return blocks
             if time.monotonic() > deadline:
-                raise RuntimeError(f"nft monitor in {self.namespace} did not see {mark}")
+                raise MonitorNotSeen(f"nft monitor in {self.namespace} did not see {mark}")
             time.sleep(0.01)
+
+    def await_monitor(self) -> None:
+        """Return once the monitor just started reports changes: a marker made before it
+        listens is never reported, so a new one is made until one is."""
+        deadline = time.monotonic() + READY_WITHIN
+        while True:
+            try:
+                self._synced(within=0.5)
+                break
+            except MonitorNotSeen:
+                if time.monotonic() > deadline:
+                    raise
+        self.reset()
+
+
+class MonitorNotSeen(RuntimeError):
+    """The host's `nft monitor` did not report a marker transaction in time."""
 
 
 def _generations(text: str) -> list[list[str]]:
@@ -390,7 +407,7 @@ class Lab:
 
     def _start_monitor(self, host: Host) -> None:
         self._spawn(host.namespace, host.monitor_log, "stdbuf", "-oL", "/usr/sbin/nft", "monitor")
-        host.reset()  # returns once the monitor reports
+        host.await_monitor()
 
     def _start_listener(self) -> None:
         root = self.directory / "www"

@@ -24,7 +24,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def no_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOAR_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.setattr(cli.console, "width", 250)
+    monkeypatch.setenv("COLUMNS", "250")
 
 
 def test_list_shows_each_playbook_with_its_trigger_and_source() -> None:
@@ -59,7 +59,7 @@ def test_test_explains_what_it_cannot_run(arguments: list[str], message: str) ->
 
 
 async def test_a_sample_payload_runs_the_playbook_in_dry_run(
-    temporal_client: Client, store: Store
+    temporal_client: Client, store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     options = {"client_id": "soar-test", "client_secret": "never-sent"}
     settings = Settings(actuators={"edr": {"type": "crowdstrike", "options": options}})
@@ -74,8 +74,8 @@ async def test_a_sample_payload_runs_the_playbook_in_dry_run(
     assert action.state is ActionState.DRY_RUN
     assert action.detail == "dry run: would contain hr-share-04 with edr"
     assert [d.user for d in run.approvals[0].decisions] == ["soar-test-1"]
-    with cli.console.capture() as captured:
-        cli.print_run(spec, alert, run)
-    printed = captured.get()
+    capsys.readouterr()
+    cli.print_run(spec, alert, run)
+    printed = capsys.readouterr().out
     assert "Playbook compromised_host on Credential theft tool executed" in printed
     assert "Actions: contain hr-share-04: dry_run" in printed
