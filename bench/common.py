@@ -100,14 +100,20 @@ async def wait_ready(base: str, within: float = 90) -> None:
 
 @dataclass
 class Product:
-    """The running product: its API, its worker process, where the worker's metrics are."""
+    """The running product: its API, its worker processes (the first serves its SDK
+    metrics), where those metrics are."""
 
     base: str
     temporal: str
     data_dir: Path
-    worker: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
     api: subprocess.Popen[bytes]
     metrics_url: str
+
+    @property
+    def worker(self) -> subprocess.Popen[bytes]:
+        """The first worker process, the one serving metrics."""
+        return self.workers[0]
 
     @property
     def headers(self) -> dict[str, str]:
@@ -145,10 +151,12 @@ async def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_product(
-    data_dir: Path, extra_env: Mapping[str, str] | None = None
+    data_dir: Path, extra_env: Mapping[str, str] | None = None, *, workers: int = 1
 ) -> AsyncIterator[Product]:
-    """The embedded Temporal (SQLite in WAL), `soar worker` (serving its SDK metrics) and
-    `soar api` on free loopback ports, configured by `data_dir/soar.toml` if written.
+    """The embedded Temporal (SQLite in WAL), `workers` `soar worker` processes (the first
+    serving its SDK metrics) and `soar api` on free loopback ports, configured by
+    `data_dir/soar.toml` if written (and `extra_env`: `SOAR_DATABASE_URL` for a store
+    several workers share well).
     The directory is removed afterwards, unless the run failed: then its logs are kept
     (worker.log, api.log, temporal.log) and the path is printed."""
     temporal_port, api_port, metrics_port = free_port(), free_port(), free_port()
@@ -163,7 +171,6 @@ async def running_product(
         "SOAR_API_TOKEN": TOKEN,
         "SOAR_API_PORT": str(api_port),
         "SOAR_TEMPORAL__ADDRESS": f"127.0.0.1:{temporal_port}",
-        METRICS_VARIABLE: f"127.0.0.1:{metrics_port}",
     }
     env |= extra_env or {}
     server = EmbeddedTemporal(
@@ -174,27 +181,31 @@ async def running_product(
         log_file=data_dir / "temporal.log",
     )
     await server.start()
-    worker = _spawn("worker", env, data_dir / "worker.log")
+    metrics = {METRICS_VARIABLE: f"127.0.0.1:{metrics_port}"}
+    spawned = [
+        _spawn("worker", env | (metrics if n == 0 else {}), data_dir / f"worker{n or ''}.log")
+        for n in range(workers)
+    ]
     api = _spawn("api", env, data_dir / "api.log")
     failed = True
     try:
         base = f"http://127.0.0.1:{api_port}"
         await wait_ready(base)
-        for name, process in (("worker", worker), ("api", api)):
+        for name, process in [("api", api), *(("worker", w) for w in spawned)]:
             if process.poll() is not None:
                 raise SystemExit(f"soar {name} exited with code {process.returncode}")
         yield Product(
             base,
             server.address,
             data_dir,
-            worker,
+            spawned,
             api,
             f"http://127.0.0.1:{metrics_port}/metrics",
         )
         failed = False
     finally:
         await _stop(api)
-        await _stop(worker)
+        await asyncio.gather(*(_stop(w) for w in spawned))
         await server.stop()
         if failed:
             print(f"(logs kept in {data_dir})", file=sys.stderr)

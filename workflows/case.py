@@ -680,7 +680,8 @@ class CaseWorkflow:
         return None
 
     def _entry(self, entry: Entry) -> TimelineEvent:
-        return self._event(entry.kind, entry.actor, entry.summary, entry.reason, **entry.data)
+        event = self._event(entry.kind, entry.actor, entry.summary, entry.reason, **entry.data)
+        return event if entry.at is None else event.model_copy(update={"at": entry.at})
 
     def _tag(self) -> None:
         """Upsert the search attributes when they change (each upsert is a visibility

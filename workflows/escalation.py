@@ -142,6 +142,7 @@ class Escalator:
     ) -> list[Entry]:
         """Notify every target of level `index`; one entry for the level, one per ticket."""
         assert self.state is not None
+        fired = workflow.now()  # the entry says when the level fired, not when its page answered
         policy = self.state.policy
         level = policy.levels[index]
         name = policy.level_name(index)
@@ -185,6 +186,7 @@ class Escalator:
                     "episode": self.state.episode,
                     "key": key,
                 },
+                at=fired,
             ),
         )
         return entries

@@ -31,13 +31,15 @@ MAX_REASONS_SHOWN = 5
 
 @dataclass(frozen=True)
 class Entry:
-    """A timeline entry before the workflow numbers and times it."""
+    """A timeline entry before the workflow numbers and times it (`at`, when given, is
+    when it happened, if that was before the workflow records it)."""
 
     kind: str
     actor: str
     summary: str
     reason: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)

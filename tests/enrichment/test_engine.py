@@ -102,8 +102,10 @@ async def test_the_limiter_holds_the_rate_under_a_burst_and_waits_rather_than_fa
     assert statuses == [SourceStatus.ANSWERED] * 25 and not run.failures
     times = sorted(call.at for call in abuse.calls)
     for n, at in enumerate(times):
-        # Call n cannot come before the burst of 10 plus one more every 0.1 s allows.
-        assert at - times[0] >= (n - 10 + 1) * 0.1 - 0.05, (n, at - times[0])
+        # Call n cannot come before the burst of 10 plus one more every 0.1 s allows. The
+        # times are when the emulator saw each call, so the first may have reached it late:
+        # one release interval of that jitter is allowed, never a call more than the rate.
+        assert at - times[0] >= (n - 10) * 0.1 - 0.05, (n, at - times[0])
     assert times[-1] - times[0] >= 1.4
 
 
