@@ -154,9 +154,10 @@ async def soak(product: Product, args: argparse.Namespace, known: set[str]) -> N
 
 
 async def bench(args: argparse.Namespace) -> None:
-    async with running_product(
-        bench_dir("soar-soak-"), {"SOAR_APPROVALS__DECIDERS": '["U0BENCH"]'}
-    ) as product:
+    env = {"SOAR_APPROVALS__DECIDERS": '["U0BENCH"]'}
+    if args.max_cached_workflows is not None:
+        env["SOAR_TEMPORAL__MAX_CACHED_WORKFLOWS"] = str(args.max_cached_workflows)
+    async with running_product(bench_dir("soar-soak-"), env) as product:
         print(f"worker RSS at start: {rss_mib(product.worker.pid):.0f} MiB")
         waiting = await waiting_cases(product, args) if args.waiting else set()
         if args.minutes > 0:
@@ -170,6 +171,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=5, help="alerts a second during the soak")
     parser.add_argument("--attackers", type=int, default=50)
     parser.add_argument("--sample-seconds", type=float, default=60)
+    parser.add_argument(
+        "--max-cached-workflows",
+        type=int,
+        help="the worker's temporal.max_cached_workflows (default: the product's)",
+    )
     parser.add_argument(
         "--timeout", type=float, default=1200, help="the longest wait for alerts to settle"
     )

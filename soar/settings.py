@@ -61,6 +61,14 @@ class TemporalSettings(BaseModel):
         ),
     )
     rpc_timeout_seconds: float = 5.0
+    max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "Workflows a worker keeps in memory between their tasks, least recently used "
+            "first out. One evicted is replayed from its history when it next has work."
+        ),
+    )
 
     @model_validator(mode="after")
     def _tls_files_together(self) -> TemporalSettings:

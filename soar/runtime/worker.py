@@ -152,6 +152,7 @@ def build_worker(
         tuner=_tuner(workflow_slots),
         workflow_runner=workflow_runner(),
         max_concurrent_workflow_task_polls=WORKFLOW_TASK_POLLERS,
+        max_cached_workflows=settings.temporal.max_cached_workflows,
         workflows=[
             AlertWorkflow,
             CaseWorkflow,
