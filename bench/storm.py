@@ -291,7 +291,10 @@ async def bench(args: argparse.Namespace) -> None:
                 await service.start()
                 services.push_async_callback(service.stop)
             config(data_dir / "soar.toml", data_dir, intel)
-        async with running_product(data_dir) as product:
+        env = {}
+        if args.max_cached_workflows is not None:
+            env["SOAR_TEMPORAL__MAX_CACHED_WORKFLOWS"] = str(args.max_cached_workflows)
+        async with running_product(data_dir, env) as product:
             top = await bare_ceiling(product, args)
             if intel:
                 await warm_cache(product, addresses, intel)
@@ -339,6 +342,11 @@ if __name__ == "__main__":
         "--enrichment",
         action="store_true",
         help="AbuseIPDB, GreyNoise, Shodan and OTX against their emulators, cache warm",
+    )
+    parser.add_argument(
+        "--max-cached-workflows",
+        type=int,
+        help="the worker's temporal.max_cached_workflows (default: the product's)",
     )
     parser.add_argument("--timeout", type=float, default=1200)
     asyncio.run(bench(parser.parse_args()))
