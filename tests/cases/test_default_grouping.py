@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import pytest
 
 from soar.store.db import Store
 from soar.store.views import CaseSummary
@@ -56,6 +57,7 @@ async def send(api: httpx.AsyncClient, alerts: Sequence[dict[str, Any]]) -> None
         assert answer.status_code == 202 and not answer.json()["rejected"], answer.text
 
 
+@pytest.mark.solo
 async def test_internal_and_documentation_scanners_without_a_host_are_one_case_each(
     api: httpx.AsyncClient, store: Store
 ) -> None:
