@@ -4,6 +4,7 @@ real API app served in-process through httpx's ASGI transport."""
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -133,3 +134,10 @@ def unique_address() -> str:
     server but not a store must not share one."""
     number = uuid.uuid4().int
     return f"45.{number % 200 + 20}.{number // 200 % 250}.{number // 50_000 % 250 + 1}"
+
+
+def unconfigured_environ() -> dict[str, str]:
+    """This process's environment without the product's, Slack's or Temporal's settings:
+    the base of a spawned `soar` process that the test configures itself."""
+    prefixes = ("SOAR_", "SLACK_", "TEMPORAL_")
+    return {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}

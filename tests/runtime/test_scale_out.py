@@ -35,7 +35,7 @@ from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.store.db import Store
 from soar.store.views import CaseDetail
 from tests.bot.support import eventually
-from tests.conftest import REPO_ROOT, free_port, unique, unique_address
+from tests.conftest import REPO_ROOT, free_port, unconfigured_environ, unique, unique_address
 from tests.runtime.test_split_processes import OPERATOR, WEBHOOK, spawn, stop_cleanly
 
 POSTGRES_URL_VARIABLE = "SOAR_TEST_DATABASE_URL"
@@ -92,11 +92,7 @@ async def scaled(
     home = tmp_path_factory.mktemp("scale-out")
     server = EmbeddedTemporal(db_file=home / "temporal.sqlite3", port=free_port(), ui_port=None)
     await server.start()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SOAR_", "SLACK_", "TEMPORAL_"))
-    } | {
+    env = unconfigured_environ() | {
         "SOAR_CONFIG": str(home / "absent.toml"),
         "SOAR_DATA_DIR": str(home / "data"),
         "SOAR_DATABASE_URL": database,

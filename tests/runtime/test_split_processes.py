@@ -8,7 +8,6 @@ through the running API, with its filters; SIGTERM must stop both cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typer.testing import CliRunner
 
 from soar.cli.main import app
 from soar.runtime.temporal_server import EmbeddedTemporal
-from tests.conftest import REPO_ROOT, SAMPLES, free_port, unique
+from tests.conftest import REPO_ROOT, SAMPLES, free_port, unconfigured_environ, unique
 
 WEBHOOK = "split-webhook-token"
 OPERATOR = "split-operator-token"
@@ -95,11 +94,7 @@ async def split(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Split
     server = EmbeddedTemporal(db_file=home / "temporal.sqlite3", port=free_port(), ui_port=None)
     await server.start()
     api_port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SOAR_", "SLACK_", "TEMPORAL_"))
-    } | {
+    env = unconfigured_environ() | {
         "SOAR_CONFIG": str(home / "absent.toml"),
         "SOAR_DATA_DIR": str(home / "data"),
         "SOAR_WEBHOOK_TOKEN": WEBHOOK,

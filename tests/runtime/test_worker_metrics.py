@@ -5,7 +5,6 @@ none without it, and stops in one line naming the variable when the address is t
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -20,18 +19,14 @@ from temporalio.client import Client
 from soar.alerts.models import Observable, ObservableRole, ObservableType
 from soar.ingest.submit import AlertStarter
 from soar.runtime.metrics import METRICS_ADDRESS_VARIABLE, worker_metrics_runtime
-from tests.conftest import REPO_ROOT, free_port, unique, unique_address
+from tests.conftest import REPO_ROOT, free_port, unconfigured_environ, unique, unique_address
 from tests.store import factories
 
 STOP_SECONDS = 30
 
 
 def worker_env(home: Path, temporal: Client, queue: str, metrics: str | None) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SOAR_", "SLACK_", "TEMPORAL_"))
-    } | {
+    env = unconfigured_environ() | {
         "SOAR_CONFIG": str(home / "absent.toml"),
         "SOAR_DATA_DIR": str(home / "data"),
         "SOAR_TEMPORAL__ADDRESS": temporal.service_client.config.target_host,
