@@ -157,7 +157,6 @@ class Settings(BaseSettings):
     webhook_token: SecretStr | None = None
     max_body_bytes: int = MIB
     database_url: str | None = None
-    alert_resolve_window_seconds: int = 24 * 3600
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     slack_bot_token: SecretStr | None = Field(

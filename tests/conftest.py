@@ -4,11 +4,13 @@ real API app served in-process through httpx's ASGI transport."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -141,3 +143,14 @@ def unconfigured_environ() -> dict[str, str]:
     the base of a spawned `soar` process that the test configures itself."""
     prefixes = ("SOAR_", "SLACK_", "TEMPORAL_")
     return {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+
+
+async def wait_for(probe: Callable[[], Awaitable[Any]], within: float = 30.0) -> Any:
+    """Ask `probe` until it answers something truthy, and return that; fail the test
+    after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not (found := await probe()):
+        assert loop.time() < deadline, f"condition not met in {within} s"
+        await asyncio.sleep(0.05)
+    return found

@@ -1,12 +1,14 @@
-"""The alert workflow: one run per alert, id `alert-<alert id>`.
+"""The alert workflow of releases before the batched intake: one run per alert, id
+`alert-<alert id>`.
 
-It records the alert in the case store, triages it (address classes, inventory,
-configured enrichers: a score and a verdict with reasons) and hands it to its case, all
-as local activities (cheap: no task-queue round trip per step). Its search attributes
-(Severity, Source, Rule, AlertStatus) are set when it starts, so it is listable in the
-Temporal Web UI at once, and upserted when it resolves.
-It stays open for a while to take the sender's `resolved` notification as an update of
-the same alert.
+The intake no longer starts it (alerts are recorded and handed to their cases in
+batches, `soar.ingest.delivery`); workers still run it so that runs started by an
+earlier release finish, and their histories replay.
+
+Such a run records the alert in the case store, triages it and hands it to its case,
+as local activities; its search attributes (Severity, Source, Rule, AlertStatus) are
+set when it starts and upserted when it resolves. It stays open for its resolve window
+to take the sender's `resolved` notification as an update of the same alert.
 """
 
 from __future__ import annotations

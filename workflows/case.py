@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         PlaybookLaunch,
     )
     from soar.cases.contract import (
+        ATTACH_ALERTS_SIGNAL,
         ATTACH_SIGNAL,
         CASE_QUERY,
         CASE_WORKFLOW,
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         MAX_MERGE_HOPS,
         PLAYBOOK_ENDED_SIGNAL,
         AttachAlert,
+        AttachAlerts,
         CaseInput,
         MergedCase,
         PlaybookEnded,
@@ -78,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
         split_off,
         take_in,
     )
+    from soar.enrichment.activities import TriageActivities
     from soar.escalation.chain import EscalationState
     from soar.escalation.models import Policy
     from soar.notifications.models import CaseMessageRequest, EscalationNotice
@@ -91,13 +94,17 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_SEEN_ALERT_IDS = 20_000
 TERMINAL = (CaseState.CLOSED,)
 MERGE_AND_SPLIT = "case-merge-and-split"
+"""The patch that taught cases to merge, take in a merged case, and split."""
 STORE_RETRIES_ON_TIMERS = "store-retries-on-timers"
 """The patch after which a local activity still failing once its backoff passes
 LOCAL_RETRY_THRESHOLD waits for its next attempt on a durable timer: the workflow task
 ends in between, so a store that is away (or an alert it never recorded) neither keeps
 one task heartbeating for ever nor holds a worker's shutdown."""
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=10)
-"""The patch that taught cases to merge, take in a merged case, and split."""
+BATCHED_INTAKE = "batched-intake"
+"""The patch after which the case triages the alerts that reach it untriaged (the
+intake's `attach_alerts`), a batch in one local activity."""
+TRIAGE_TIMEOUT = timedelta(minutes=2)
 
 
 def _signature(alert: Alert) -> str:
@@ -122,6 +129,10 @@ class CaseWorkflow:
     @workflow.signal(name=ATTACH_SIGNAL)
     def attach(self, attach: AttachAlert) -> None:
         self._alerts.append(attach)
+
+    @workflow.signal(name=ATTACH_ALERTS_SIGNAL)
+    def attach_alerts(self, batch: AttachAlerts) -> None:
+        self._alerts.extend(AttachAlert(alert=alert) for alert in batch.alerts)
 
     @workflow.signal(name=COMMAND_SIGNAL)
     def command(self, command: CaseCommand) -> None:
@@ -307,7 +318,7 @@ class CaseWorkflow:
         if self._over:
             alerts: list[AttachAlert] = []
         else:
-            alerts, self._alerts = self._alerts, []
+            alerts, self._alerts = await self._triaged(self._alerts), []
         commands, self._commands = self._commands, []
         ended, self._ended = self._ended, []
         events: list[TimelineEvent] = []
@@ -366,6 +377,31 @@ class CaseWorkflow:
         self._show(events, latest)
         for attach in to_match:
             await self._start_playbooks(attach)
+
+    async def _triaged(self, alerts: list[AttachAlert]) -> list[AttachAlert]:
+        """The alerts with a triage each: those not triaged yet (and not on the case
+        already) are triaged together, in one local activity."""
+        untriaged = [
+            attach.alert
+            for attach in alerts
+            if attach.triage is None and attach.alert.id not in self._seen
+        ]
+        if not untriaged or not workflow.patched(BATCHED_INTAKE):
+            return alerts
+        triages = await workflow.execute_local_activity_method(
+            TriageActivities.triage_alerts,
+            untriaged,
+            start_to_close_timeout=TRIAGE_TIMEOUT,
+            retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
+        )
+        made = {triage.alert_id: triage for triage in triages}
+        return [
+            attach.model_copy(update={"triage": made[attach.alert.id]})
+            if attach.triage is None and attach.alert.id in made
+            else attach
+            for attach in alerts
+        ]
 
     def _attach(self, attach: AttachAlert) -> list[TimelineEvent]:
         """Count the alert on the case (see :func:`attach_alert`); the timeline entries

@@ -1,20 +1,19 @@
 """Operator API for alerts: `GET /api/alerts` and `GET /api/alerts/{alert_id}`.
 
-An alert the webhook accepted is readable at once: from the case store once its
-workflow has recorded it, before that from where the intake holds it (the spool, or
-its workflow's start in Temporal; see :mod:`soar.ingest.accepted`).
+An alert the webhook accepted is readable at once: from the case store, where the
+intake records it before it answers, or from the spool when the intake had to hold it
+there (see :mod:`soar.ingest.accepted`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from soar.alerts.models import Severity
 from soar.api.deps import Services, require_operator, services
-from soar.ingest.accepted import accepted_alert
+from soar.ingest.accepted import spooled_alert
 from soar.store.views import AlertDetail, AlertState
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], dependencies=[Depends(require_operator)])
@@ -35,19 +34,14 @@ async def list_alerts(
     return [alert.model_dump(mode="json", exclude={"raw"}) for alert in alerts]
 
 
-@router.get(
-    "/{alert_id}",
-    response_model=AlertDetail,
-    responses={503: {"description": "not recorded yet, and Temporal cannot be asked"}},
-)
+@router.get("/{alert_id}", response_model=AlertDetail)
 async def get_alert(alert_id: str, svc: Annotated[Services, Depends(services)]) -> AlertDetail:
     """The normalised alert and its state: `received` from the moment the webhook
     accepted it, `triaged` (with its triage and case) once it is on its case."""
     recorded = await svc.store.get_alert_detail(alert_id)
     if recorded is not None:
         return recorded
-    timeout = timedelta(seconds=svc.settings.temporal.rpc_timeout_seconds)
-    alert = await accepted_alert(svc.spool, svc.client, alert_id, rpc_timeout=timeout)
+    alert = await spooled_alert(svc.spool, alert_id)
     if alert is None:
         raise HTTPException(404, f"no alert with id {alert_id!r}")
     return AlertDetail(**dict(alert), state=AlertState.RECEIVED)

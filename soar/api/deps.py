@@ -32,7 +32,13 @@ class Services:
         """The notification channels the worker tells through with these settings (Slack
         when its bot token is set, as the worker decides): where what an operation
         starts shows its steps and its approval requests."""
-        return [SlackChannel.name] if self.settings.slack_bot_token is not None else []
+        return shown_in(self.settings)
+
+
+def shown_in(settings: Settings) -> list[str]:
+    """The notification channels the worker tells through with these settings: Slack
+    when its bot token is set, as the worker decides."""
+    return [SlackChannel.name] if settings.slack_bot_token is not None else []
 
 
 def services(request: Request) -> Services:

@@ -17,14 +17,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Alert
-from soar.cases.contract import (
-    ATTACH_SIGNAL,
-    CASE_WORKFLOW,
-    AttachAlert,
-    CaseInput,
-    case_workflow_id,
-)
-from soar.cases.correlation import CorrelationSettings, correlation_key
+from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, AttachAlert
+from soar.cases.correlation import CorrelationSettings
+from soar.cases.routing import CaseRouter
 from soar.enrichment.models import Triage
 from soar.escalation.models import EscalationSettings
 
@@ -81,33 +76,17 @@ class CorrelationActivities:
         channels: list[str] | None = None,
         escalation: EscalationSettings | None = None,
     ) -> None:
-        self.settings = settings
+        self.router = CaseRouter(settings, channels=channels, escalation=escalation)
         self.task_queue = task_queue
-        self.channels = channels or []
-        self.escalation = escalation or EscalationSettings()
 
     @activity.defn(name="cases.correlate")
     async def correlate(self, request: CorrelateInput) -> CaseRef:
         """Signal the alert into its case, starting the case when none is open."""
-        alert = request.alert
-        key, window = correlation_key(alert, self.settings)
-        workflow_id = case_workflow_id(key)
-        policy = self.escalation.policy_for(
-            alert.severity.level, alert.rule.name or "", alert.source
-        )
+        route = self.router.route(request.alert)
         await activity.client().start_workflow(
             CASE_WORKFLOW,
-            CaseInput(
-                correlation_key=key,
-                window_seconds=window,
-                history_limit=self.settings.case_history_limit,
-                channels=self.channels,
-                escalation_policy=policy,
-                escalation_members=[self.escalation.members(level) for level in policy.levels]
-                if policy
-                else [],
-            ),
-            id=workflow_id,
+            route.opening,
+            id=route.workflow_id,
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -118,7 +97,7 @@ class CorrelationActivities:
                 )
             ],
         )
-        return CaseRef(workflow_id=workflow_id, correlation_key=key)
+        return CaseRef(workflow_id=route.workflow_id, correlation_key=route.correlation_key)
 
     @activity.defn(name="cases.still_running")
     async def still_running(self, workflow_ids: list[str]) -> list[str]:

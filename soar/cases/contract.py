@@ -24,7 +24,15 @@ CASE_WORKFLOW = "CaseWorkflow"
 """The workflow type that owns one open case per correlation key."""
 
 ATTACH_SIGNAL = "attach"
-"""Signal: an alert (:class:`AttachAlert`) joins the case."""
+"""Signal: an alert (:class:`AttachAlert`) joins the case, triaged (the alert workflows
+of releases before the batched intake send it)."""
+
+ATTACH_ALERTS_SIGNAL = "attach_alerts"
+"""Signal: alerts (:class:`AttachAlerts`) join the case, in the order they came; the
+case triages them."""
+
+MAX_ALERTS_PER_SIGNAL = 200
+"""The most alerts one `attach_alerts` signal carries (a signal's payload is bounded)."""
 
 COMMAND_SIGNAL = "command"
 """Signal: a :class:`soar.cases.models.CaseCommand` changes the case."""
@@ -92,6 +100,12 @@ class AttachAlert(BaseModel):
 
     alert: Alert
     triage: Triage | None = None
+
+
+class AttachAlerts(BaseModel):
+    """The `attach_alerts` signal: alerts (without their raw payloads), not triaged yet."""
+
+    alerts: list[Alert]
 
 
 class Survivor(BaseModel):

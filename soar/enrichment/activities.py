@@ -12,6 +12,7 @@ was down.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,7 @@ class TriageActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for a worker."""
-        return [self.triage_alert]
+        return [self.triage_alert, self.triage_alerts]
 
     @activity.defn(name="triage_alert")
     async def triage_alert(self, alert: Alert) -> Triage:
@@ -81,3 +82,9 @@ class TriageActivities:
         run = await run_enrichers(self.registry, alert.observables, tlp=self.markings.of(alert))
         result = triage(alert, run.enrichments, self.inventory, verdicts=run.verdicts)
         return result.model_copy(update={"reasons": [*result.reasons, *run.failures]})
+
+    @activity.defn(name="triage_alerts")
+    async def triage_alerts(self, alerts: list[Alert]) -> list[Triage]:
+        """Triage a batch of a case's alerts at once, in order (lookups of the same
+        observable are shared and cached by the enrichment engine)."""
+        return list(await asyncio.gather(*(self.triage_alert(alert) for alert in alerts)))

@@ -136,6 +136,19 @@ class Spool:
         """Drop an entry whose workflow now exists."""
         await asyncio.to_thread(self._remove, seq)
 
+    def _remove_many(self, seqs: list[int]) -> None:
+        with self._lock:
+            with self._transaction():
+                deleted = self._db.executemany(
+                    "DELETE FROM spool WHERE seq = ?", [(seq,) for seq in seqs]
+                ).rowcount
+            self._depth -= deleted
+
+    async def remove_many(self, seqs: list[int]) -> None:
+        """Drop entries whose alerts are delivered, in one transaction."""
+        if seqs:
+            await asyncio.to_thread(self._remove_many, seqs)
+
     def _record_failure(self, seq: int, error: str) -> None:
         with self._lock:
             self._db.execute(

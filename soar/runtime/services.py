@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
-from soar.api.deps import Services
+from soar.api.deps import Services, shown_in
+from soar.cases.routing import CaseRouter
+from soar.ingest.delivery import AlertDelivery
 from soar.ingest.spool import Spool
-from soar.ingest.submit import AlertStarter, AlertSubmitter
+from soar.ingest.submit import AlertSubmitter
 from soar.settings import Settings
 from soar.store.db import Store
+from soar.store.repository import Repository
 
 
-def build_starter(client: Client, settings: Settings) -> AlertStarter:
-    return AlertStarter(
+def build_delivery(client: Client, settings: Settings, store: Repository) -> AlertDelivery:
+    """The intake's delivery of alerts to their cases, as configured."""
+    return AlertDelivery(
         client,
+        store,
+        CaseRouter(
+            settings.correlation, channels=shown_in(settings), escalation=settings.escalation
+        ),
         task_queue=settings.temporal.task_queue,
-        resolve_window_seconds=settings.alert_resolve_window_seconds,
         rpc_timeout_seconds=settings.temporal.rpc_timeout_seconds,
     )
 
@@ -26,6 +33,6 @@ def build_services(client: Client, settings: Settings, store: Store) -> Services
         settings=settings,
         client=client,
         spool=spool,
-        submitter=AlertSubmitter(build_starter(client, settings), spool),
+        submitter=AlertSubmitter(build_delivery(client, settings, store), spool),
         store=store,
     )

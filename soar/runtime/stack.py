@@ -252,7 +252,7 @@ async def run(
             if settings.ingest_first and yield_to_ingest is not None:
                 services.submitter.pressure = IngestPressure(yield_to_ingest)
             cleanup.callback(services.spool.close)
-            forwarder = Forwarder(services.spool, services.submitter.starter)
+            forwarder = Forwarder(services.spool, services.submitter.delivery)
             forwarding = _forward(api_client, forwarder, stop, register=not parts.temporal)
             tasks.append(asyncio.create_task(forwarding, name="forwarder"))
             app = create_app(services)

@@ -20,7 +20,14 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, te
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType, Severity
+from soar.alerts.models import (
+    Alert,
+    AlertStatus,
+    Observable,
+    ObservableRole,
+    ObservableType,
+    Severity,
+)
 from soar.approvals.models import ApprovalRequest, ApprovalState
 from soar.cases.models import Case, CaseState, TimelineEvent
 from soar.containment.models import ActionState, ContainmentAction
@@ -40,7 +47,7 @@ from soar.store.schema import (
     SimilarityIgnoreRow,
     TimelineEventRow,
 )
-from soar.store.upsert import Excluded, insert_missing, upsert
+from soar.store.upsert import Excluded, insert_missing, insert_new, upsert
 from soar.store.views import (
     AlertDetail,
     CaseDetail,
@@ -104,6 +111,29 @@ class SlotReservation:
     held: int
 
 
+@dataclass(frozen=True)
+class Intake:
+    """What recording a batch of alerts found: `new` were recorded now; `unattached` were
+    recorded before but are on no case yet (in flight, or left by a crash), so they go to
+    their case again; the rest were on a case already, or are resolutions (which mark
+    their alert resolved and go to no case)."""
+
+    new: frozenset[str]
+    unattached: frozenset[str]
+
+    def to_deliver(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """The firing alerts of `alerts` that go to their case, in order, each once."""
+        chosen: list[Alert] = []
+        taken: set[str] = set()
+        for alert in alerts:
+            if alert.status is AlertStatus.RESOLVED or alert.id in taken:
+                continue
+            if alert.id in self.new or alert.id in self.unattached:
+                taken.add(alert.id)
+                chosen.append(alert)
+        return chosen
+
+
 def _not_older(excluded: Excluded) -> ColumnElement[bool]:
     """A case snapshot replaces the stored one unless it is older."""
     condition: ColumnElement[bool] = excluded.updated_at >= CASES.c.updated_at
@@ -143,6 +173,90 @@ class Repository:
             yield session
 
     # Writes
+
+    async def receive_alerts(self, alerts: Sequence[Alert]) -> Intake:
+        """Record the alerts a webhook took, in ONE transaction: each alert id once (the
+        first delivery wins; a redelivery changes nothing), a resolution marks its alert
+        resolved. What the intake then hands to cases is read off the answer."""
+        now = datetime.now(UTC)
+        firsts: dict[str, Alert] = {}
+        for alert in alerts:
+            firsts.setdefault(alert.id, alert)
+        async with self._writing() as session:
+            stored = {
+                row.id: row
+                for chunk in _chunks(list(firsts))
+                for row in (
+                    await session.execute(
+                        select(ALERTS.c.id, ALERTS.c.case_id, ALERTS.c.status).where(
+                            ALERTS.c.id.in_(chunk)
+                        )
+                    )
+                ).all()
+            }
+            fresh = [alert for alert_id, alert in firsts.items() if alert_id not in stored]
+            new = await insert_new(
+                session, ALERTS, [mapping.alert_row(alert, None, now) for alert in fresh]
+            )
+            await insert_missing(
+                session,
+                ALERT_OBSERVABLES,
+                [
+                    row
+                    for alert in fresh
+                    if alert.id in new
+                    for row in mapping.alert_observable_rows(alert)
+                ],
+            )
+            resolutions = [
+                alert
+                for alert in alerts
+                if alert.status is AlertStatus.RESOLVED
+                and alert.id in stored
+                and stored[alert.id].status != AlertStatus.RESOLVED.value
+            ]
+            for alert in resolutions:
+                await session.execute(
+                    update(ALERTS)
+                    .where(ALERTS.c.id == alert.id)
+                    .values(
+                        status=AlertStatus.RESOLVED.value,
+                        raw=mapping.alert_row(alert, None, now)["raw"],
+                        updated_at=now,
+                    )
+                )
+        unattached = {
+            alert_id
+            for alert_id in firsts
+            if alert_id not in new
+            and (
+                alert_id not in stored  # recorded a moment ago by another API process
+                or (
+                    stored[alert_id].case_id is None
+                    and stored[alert_id].status != AlertStatus.RESOLVED.value
+                )
+            )
+        }
+        return Intake(new=frozenset(new), unattached=frozenset(unattached))
+
+    async def unattached_alerts(self, received_before: datetime, limit: int) -> list[Alert]:
+        """Firing alerts recorded before `received_before` that are on no case: what a
+        crash between recording and delivery left behind, oldest first."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(AlertRow)
+                    .where(
+                        AlertRow.case_id.is_(None),
+                        AlertRow.status != AlertStatus.RESOLVED.value,
+                        AlertRow.received_at < received_before,
+                    )
+                    .order_by(AlertRow.received_at, AlertRow.id)
+                    .limit(limit)
+                )
+            ).all()
+            observables = await _alert_observables(session, [row.id for row in rows])
+        return [mapping.alert_from_row(row, observables.get(row.id, [])) for row in rows]
 
     async def upsert_alert(self, alert: Alert, case_id: str | None = None) -> None:
         """Record an alert; a redelivery updates it and keeps its case unless `case_id` is given."""
@@ -755,6 +869,11 @@ async def _count_slots(session: AsyncSession, since: datetime, *, excluding: str
     if excluding is not None:
         query = query.where(SLOTS.c.action_id != excluding)
     return await session.scalar(query) or 0
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    """`IN` lists of a size every database takes."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 async def _alert_observables(

@@ -85,3 +85,18 @@ async def insert_missing(session: AsyncSession, table: Table, rows: Sequence[Row
         index_elements=_primary_key(table)
     )
     await session.execute(statement, list(rows))
+
+
+async def insert_new(session: AsyncSession, table: Table, rows: Sequence[Row]) -> set[Any]:
+    """Insert the `rows` whose primary key is not there yet, and return the keys this
+    statement inserted: a row another writer inserted first is not among them."""
+    if not rows:
+        return set()
+    [key] = _primary_key(table)
+    statement = (
+        _insert_for(session, table)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])
+    )
+    result = await session.execute(statement, list(rows))
+    return set(result.scalars())

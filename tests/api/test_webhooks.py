@@ -7,34 +7,17 @@ import base64
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from soar.alerts.models import AlertStatus
-from soar.api.app import create_app
 from soar.api.deps import Services
-from soar.runtime.services import build_services
 from soar.settings import SourceAuth, SourceSettings
 from soar.store.db import Store
-from tests.conftest import API_TOKEN, SAMPLES, bearer, make_settings, unique
-
-
-async def wait_for(predicate, within: float = 20.0) -> Any:
-    """Poll an async predicate until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
+from tests.conftest import API_TOKEN, SAMPLES, bearer, unique, wait_for
 
 
 async def executions(client: Client, workflow_id: str) -> int:
@@ -42,6 +25,18 @@ async def executions(client: Client, workflow_id: str) -> int:
     async for _ in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
         count += 1
     return count
+
+
+async def attachments(store: Store, alert_id: str) -> int:
+    """How many times the alert is on its case's timeline, once it is on a case (0
+    before)."""
+    case_id = (await store.cases_of_alerts([alert_id])).get(alert_id)
+    if case_id is None:
+        return 0
+    timeline = await store.get_timeline(case_id)
+    return sum(
+        1 for e in timeline if e.kind == "alert_attached" and e.data.get("alert_id") == alert_id
+    )
 
 
 def generic_alert(**extra: Any) -> dict[str, Any]:
@@ -55,8 +50,8 @@ def generic_alert(**extra: Any) -> dict[str, Any]:
     } | extra
 
 
-async def test_same_alert_three_times_starts_one_workflow(
-    api: httpx.AsyncClient, temporal_client: Client
+async def test_same_alert_three_times_is_on_its_case_once(
+    api: httpx.AsyncClient, temporal_client: Client, services: Services
 ) -> None:
     body = generic_alert()
     answers = [(await api.post("/webhooks/generic", json=body, headers=bearer())) for _ in range(3)]
@@ -65,16 +60,13 @@ async def test_same_alert_three_times_starts_one_workflow(
     assert len({a["workflow_id"] for a in accepted}) == 1
     assert [a["duplicate"] for a in accepted] == [False, True, True]
     assert not any(a["queued"] for a in accepted)
-    workflow_id = accepted[0]["workflow_id"]
-    assert await wait_for(lambda: _at_least_one(temporal_client, workflow_id)) == 1
-
-
-async def _at_least_one(client: Client, workflow_id: str) -> int:
-    return await executions(client, workflow_id)
+    alert_id = accepted[0]["alert_id"]
+    assert await wait_for(lambda: attachments(services.store, alert_id)) == 1
+    assert await executions(temporal_client, accepted[0]["workflow_id"]) == 1
 
 
 async def test_alert_without_id_or_time_is_recognised_when_redelivered(
-    api: httpx.AsyncClient, temporal_client: Client
+    api: httpx.AsyncClient, services: Services
 ) -> None:
     body = {"title": f"Beacon to c2 {unique()}", "severity": "high", "src_ip": "203.0.113.7"}
     accepted = []
@@ -85,27 +77,11 @@ async def test_alert_without_id_or_time_is_recognised_when_redelivered(
         await asyncio.sleep(1.1)
     assert len({a["alert_id"] for a in accepted}) == 1
     assert [a["duplicate"] for a in accepted] == [False, True, True]
-    workflow_id = accepted[0]["workflow_id"]
-    assert await wait_for(lambda: _at_least_one(temporal_client, workflow_id)) == 1
+    assert await wait_for(lambda: attachments(services.store, accepted[0]["alert_id"])) == 1
 
 
-async def test_alert_workflows_are_listable_by_their_search_attributes(
-    api: httpx.AsyncClient, temporal_client: Client
-) -> None:
-    rule = f"rule-{unique()}"
-    body = generic_alert(rule=rule)
-    answer = await api.post("/webhooks/generic", json=body, headers=bearer())
-    workflow_id = answer.json()["accepted"][0]["workflow_id"]
-    query = f"Source = 'generic' AND Severity = 'critical' AND Rule = '{rule}'"
-
-    async def listed() -> list[str]:
-        return [w.id async for w in temporal_client.list_workflows(query)]
-
-    assert await wait_for(listed) == [workflow_id]
-
-
-async def test_concurrent_redeliveries_start_one_workflow(
-    api: httpx.AsyncClient, temporal_client: Client
+async def test_concurrent_redeliveries_are_on_the_case_once(
+    api: httpx.AsyncClient, services: Services
 ) -> None:
     body = generic_alert()
     answers = await asyncio.gather(
@@ -113,8 +89,8 @@ async def test_concurrent_redeliveries_start_one_workflow(
     )
     duplicates = [a.json()["accepted"][0]["duplicate"] for a in answers]
     assert duplicates.count(False) == 1
-    workflow_id = answers[0].json()["accepted"][0]["workflow_id"]
-    assert await wait_for(lambda: _at_least_one(temporal_client, workflow_id)) == 1
+    alert_id = answers[0].json()["accepted"][0]["alert_id"]
+    assert await wait_for(lambda: attachments(services.store, alert_id)) == 1
 
 
 async def test_batch_of_200_with_one_broken_accepts_199(
@@ -178,33 +154,29 @@ async def test_resolved_notification_updates_the_same_alert(
     assert await executions(temporal_client, first["workflow_id"]) == 1
 
 
-async def test_resolved_after_the_alert_workflow_ended_still_resolves_the_alert(
-    temporal_client: Client, worker: Worker, store: Store, tmp_path: Path
+async def test_a_resolution_is_recorded_before_the_answer_and_keeps_the_case(
+    api: httpx.AsyncClient, services: Services
 ) -> None:
-    services = build_services(
-        temporal_client, make_settings(tmp_path, alert_resolve_window_seconds=1), store
-    )
-    transport = httpx.ASGITransport(app=create_app(services))
+    """Read your writes for `resolved` too: the alert reads resolved the moment the 202
+    is answered, stays on its case, and is not attached to it again."""
     payload = json.loads((SAMPLES / "alertmanager.json").read_text())
     payload["alerts"] = payload["alerts"][:1]
     payload["alerts"][0]["fingerprint"] = unique()
-    async with httpx.AsyncClient(transport=transport, base_url="http://soar.test") as api:
-        firing = (await api.post("/webhooks/alertmanager", json=payload, headers=bearer())).json()
-        accepted = firing["accepted"][0]
-        handle = temporal_client.get_workflow_handle(accepted["workflow_id"])
-        await handle.result()
-        payload["status"] = payload["alerts"][0]["status"] = "resolved"
-        payload["alerts"][0]["endsAt"] = "2026-11-22T09:45:00Z"
-        resolved = await api.post("/webhooks/alertmanager", json=payload, headers=bearer())
-    services.spool.close()
+    firing = (await api.post("/webhooks/alertmanager", json=payload, headers=bearer())).json()
+    alert_id = firing["accepted"][0]["alert_id"]
+    assert await wait_for(lambda: attachments(services.store, alert_id)) == 1
+    payload["status"] = payload["alerts"][0]["status"] = "resolved"
+    payload["alerts"][0]["endsAt"] = "2026-11-22T09:45:00Z"
+    resolved = await api.post("/webhooks/alertmanager", json=payload, headers=bearer())
     assert resolved.status_code == 202
-    assert resolved.json()["accepted"][0]["alert_id"] == accepted["alert_id"]
+    assert resolved.json()["accepted"][0]["alert_id"] == alert_id
 
-    async def recorded_resolved() -> bool:
-        alert = await store.get_alert(accepted["alert_id"])
-        return alert is not None and alert.status is AlertStatus.RESOLVED
-
-    await wait_for(recorded_resolved)
+    read = await api.get(
+        f"/api/alerts/{alert_id}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
+    assert (read.json()["status"], read.json()["state"]) == ("resolved", "triaged")
+    assert read.json()["case_id"] is not None
+    assert await attachments(services.store, alert_id) == 1
 
 
 async def test_error_statuses_say_what_is_wrong(api: httpx.AsyncClient, services: Services) -> None:

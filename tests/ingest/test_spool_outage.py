@@ -1,6 +1,6 @@
-"""Temporal down: alerts are spooled on disk, answered 202 queued, and forwarded exactly
-once when Temporal is back. Uses the product's own embedded Temporal on a free port, with
-a SQLite file, so it can be stopped and started again."""
+"""Temporal down: alerts are spooled on disk, answered 202 queued, and delivered to their
+case exactly once, in order, when Temporal is back. Uses the product's own embedded
+Temporal on a free port, with a SQLite file, so it can be stopped and started again."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
-from tests.conftest import bearer, free_port, make_settings, unique
+from tests.conftest import bearer, free_port, make_settings, unique, wait_for
+from tests.ingest.support import attached_signals
 
 
 def alerts(count: int) -> list[dict[str, object]]:
@@ -36,7 +37,7 @@ def alerts(count: int) -> list[dict[str, object]]:
     ]
 
 
-async def test_alerts_survive_an_outage_and_reach_temporal_once(tmp_path: Path) -> None:
+async def test_alerts_survive_an_outage_and_reach_their_case_once(tmp_path: Path) -> None:
     port = free_port()
     server = EmbeddedTemporal(db_file=tmp_path / "temporal.sqlite3", port=port, ui_port=None)
     settings = make_settings(
@@ -76,7 +77,7 @@ async def test_alerts_survive_an_outage_and_reach_temporal_once(tmp_path: Path) 
             ).json()["title"] == "Alert 4"
 
             await server.start()
-            forwarder = Forwarder(services.spool, services.submitter.starter, idle_seconds=0.1)
+            forwarder = Forwarder(services.spool, services.submitter.delivery, idle_seconds=0.1)
             task = asyncio.create_task(forwarder.run())
             # Counted once its entry is removed: wait for the count, not the empty spool,
             # or the last removal can be seen before the forwarder has counted it.
@@ -88,15 +89,16 @@ async def test_alerts_survive_an_outage_and_reach_temporal_once(tmp_path: Path) 
             assert forwarder.forwarded == len(payloads) - 1
             assert services.spool.refresh_depth() == 0
 
-            for accepted in queued:
-                await client.get_workflow_handle(accepted["workflow_id"]).describe()
-                query = f"WorkflowId = '{accepted['workflow_id']}'"
-                for _ in range(50):
-                    runs = [w async for w in client.list_workflows(query)]
-                    if runs:
-                        break
-                    await asyncio.sleep(0.1)
-                assert len(runs) == 1, accepted
+            ids = [a["alert_id"] for a in queued]
+            on_cases = await wait_for(lambda: attached_everywhere(store, ids))
+            assert len(set(on_cases.values())) == 1, "one attacker, one case"
+            [case_id] = set(on_cases.values())
+            attached = [
+                e.data["alert_id"]
+                for e in await store.get_timeline(case_id)
+                if e.kind == "alert_attached"
+            ]
+            assert sorted(attached) == sorted([before.json()["accepted"][0]["alert_id"], *ids])
             again = await api.post("/webhooks/generic", json=payloads[5], headers=bearer())
             assert again.json()["accepted"][0] == {
                 "alert_id": queued[4]["alert_id"],
@@ -125,10 +127,18 @@ async def test_spool_survives_a_restart_in_order(tmp_path: Path) -> None:
     assert reopened.depth == 5
     head = await reopened.head(10)
     assert [entry.alert.id for entry in head] == [a.id for a in parsed]  # type: ignore[union-attr]
-    await reopened.remove(head[0].seq)
+    await reopened.remove_many([head[0].seq])
     assert reopened.depth == 4
     assert json.loads((await reopened.head(1))[0].alert.model_dump_json())["title"] == "Alert 1"
     reopened.close()
+
+
+async def attached_everywhere(store: Store, alert_ids: list[str]) -> dict[str, str] | None:
+    """Each alert's case, once every one of them is on a case."""
+    cases = await store.cases_of_alerts(alert_ids)
+    if len(cases) < len(alert_ids) or not all(cases.values()):
+        return None
+    return {alert_id: str(case_id) for alert_id, case_id in cases.items()}
 
 
 class ApiProcess:
@@ -146,7 +156,7 @@ class ApiProcess:
         transport = httpx.ASGITransport(app=create_app(self.services))
         self.http = httpx.AsyncClient(transport=transport, base_url="http://soar.test")
         self.forwarder = Forwarder(
-            self.services.spool, self.services.submitter.starter, idle_seconds=0.1, max_backoff=1
+            self.services.spool, self.services.submitter.delivery, idle_seconds=0.1, max_backoff=1
         )
         self.task = asyncio.create_task(self.forwarder.run())
         return self
@@ -173,14 +183,15 @@ async def until(predicate: Callable[[], Awaitable[bool]], within: float, what: s
         await asyncio.sleep(0.1)
 
 
-async def test_outage_and_restart_with_a_full_spool_start_each_alert_once_in_order(
+async def test_outage_and_restart_with_a_full_spool_deliver_each_alert_once_in_order(
     tmp_path: Path,
 ) -> None:
     """The forwarder runs before Temporal goes down and keeps trying the oldest entry
     while it is down, losing and reordering nothing; the API process is then closed and
     built again on the same spool with Temporal still down, and alerts posted after the
-    restart queue behind the old ones. When Temporal is back, each queued alert gets
-    exactly one workflow, started in spool order."""
+    restart queue behind the old ones. When Temporal is back, their case workflow is
+    signalled with each alert once, in spool order (no worker runs: the history shows
+    what the intake sent)."""
     port = free_port()
     server = EmbeddedTemporal(db_file=tmp_path / "temporal.sqlite3", port=port, ui_port=None)
     queue = f"outage-order-{unique()}"
@@ -233,24 +244,10 @@ async def test_outage_and_restart_with_a_full_spool_start_each_alert_once_in_ord
         assert second.forwarder.forwarded == len(queued)
         assert second.forwarder.parked == spool.count_parked() == 0
 
-        client = second.client
-        expected = [a["workflow_id"] for a in [before, *queued]]
-        listed: list[str] = []
-
-        async def all_listed() -> bool:
-            """Visibility is written asynchronously: wait until it shows every workflow."""
-            nonlocal listed
-            listed = [w.id async for w in client.list_workflows(f"TaskQueue = '{queue}'")]
-            return set(listed) >= set(expected)
-
-        await until(all_listed, 30, "every alert workflow to be listed")
-        assert sorted(listed) == sorted(expected), "a workflow missing, extra or started twice"
-        starts = [
-            (await client.get_workflow_handle(workflow_id).describe()).start_time
-            for workflow_id in expected
-        ]
-        assert starts == sorted(starts), "workflows started out of spool order"
-        assert len(set(starts)) == len(starts), "two starts at the same instant: order unproven"
+        [case] = {a["workflow_id"] for a in [before, *queued]}
+        signals = await attached_signals(second.client, case)
+        sent = [alert_id for signal in signals for alert_id in signal]
+        assert sent == [a["alert_id"] for a in [before, *queued]], "each once, in spool order"
 
         again = await second.post(payloads[3])
         assert (again["workflow_id"], again["duplicate"], again["queued"]) == (
