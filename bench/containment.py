@@ -55,7 +55,7 @@ from soar.cases.contract import playbook_workflow_id
 from soar.containment.models import ActionState
 from soar.guardrails.settings import GuardrailSettings
 from soar.runtime.integrations import actuators_of
-from soar.runtime.services import build_starter
+from soar.runtime.services import build_delivery
 from soar.runtime.temporal_server import temporal_binary
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
@@ -149,9 +149,9 @@ async def measure(args: argparse.Namespace, lab: Lab, directory: Path) -> None:
     try:
         client = env.client
         async with build_worker(client, settings, store, actuators=registry):
-            starter = build_starter(client, settings)
+            starter = build_delivery(client, settings, store)
             addresses = [attacker(n) for n in range(args.actions)]
-            await asyncio.gather(*(starter.start(alert_for(a)) for a in addresses))
+            await asyncio.gather(*(starter.deliver([alert_for(a)]) for a in addresses))
             asked = [await pending(client, store, a) for a in addresses]
             print(f"{len(asked)} approvals pending; deciding them one at a time")
             to_firewall: list[float] = []

@@ -6,7 +6,7 @@ database of the module's own, dropped afterwards).
   every alert still reaches its case once (counts, attachments and timeline entries
   exactly as sent), and more than one worker did the work.
 - The same batch posted to both APIs at once (a SIEM retrying against the other replica
-  behind a balancer) starts each alert's workflow once and counts each alert once.
+  behind a balancer) opens each case once and counts each alert once.
 
 Needs `SOAR_TEST_DATABASE_URL` (CI sets it): several processes sharing one SQLite file is
 not a deployment this product recommends."""
@@ -29,7 +29,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.client import Client
 
-from soar.alerts.models import alert_workflow_id
+from soar.cases.contract import case_workflow_id
 from soar.cases.models import TimelineKind
 from soar.runtime.temporal_server import EmbeddedTemporal
 from soar.store.db import Store
@@ -194,15 +194,17 @@ async def cases_of(store: Store, attackers: list[str], per_attacker: int) -> dic
     return await eventually(settled, within=SETTLE_WITHIN)
 
 
-async def worker_identities(client: Client, alert_ids: list[str]) -> set[str]:
-    """Which worker processes started the first workflow task of these alerts' workflows."""
+async def worker_identities(client: Client, cases: dict[str, CaseDetail]) -> set[str]:
+    """Which worker processes ran workflow tasks of these cases' workflows."""
     identities: set[str] = set()
-    for alert_id in alert_ids:
-        history = await client.get_workflow_handle(alert_workflow_id(alert_id)).fetch_history()
-        started = next(
-            e for e in history.events if e.HasField("workflow_task_started_event_attributes")
+    for detail in cases.values():
+        workflow_id = case_workflow_id(detail.correlation_key)
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        identities.update(
+            e.workflow_task_started_event_attributes.identity
+            for e in history.events
+            if e.HasField("workflow_task_started_event_attributes")
         )
-        identities.add(started.workflow_task_started_event_attributes.identity)
     return identities
 
 
@@ -236,12 +238,11 @@ async def test_three_workers_share_a_storm_and_one_killed_mid_storm_loses_nothin
     for address, detail in cases.items():
         sent = {ids[a["id"]] for a in alerts if a["src_ip"] == address}
         assert_each_once(detail, sent)
-    first = [ids[a["id"]] for a in alerts[:60]]
-    assert len(await worker_identities(scaled.client, first)) > 1, scaled.logged()
+    assert len(await worker_identities(scaled.client, cases)) > 1, scaled.logged()
 
 
 @pytest.mark.solo
-async def test_the_same_batch_posted_to_both_apis_at_once_starts_each_alert_once(
+async def test_the_same_batch_posted_to_both_apis_at_once_counts_each_alert_once(
     scaled: ScaledOut,
 ) -> None:
     attackers = [unique_address() for _ in range(2)]
@@ -253,6 +254,7 @@ async def test_the_same_batch_posted_to_both_apis_at_once_starts_each_alert_once
     cases = await cases_of(scaled.store, attackers, 20)
     for address, detail in cases.items():
         assert_each_once(detail, {first[n] for n, a in enumerate(alerts) if a["src_ip"] == address})
-    for alert_id in first:
-        runs = await scaled.client.count_workflows(f"WorkflowId = '{alert_workflow_id(alert_id)}'")
-        assert runs.count == 1, alert_id
+    for detail in cases.values():
+        workflow_id = case_workflow_id(detail.correlation_key)
+        runs = await scaled.client.count_workflows(f"WorkflowId = '{workflow_id}'")
+        assert runs.count == 1, workflow_id

@@ -17,9 +17,18 @@ import pytest
 from temporalio.client import Client
 
 from soar.alerts.models import Observable, ObservableRole, ObservableType
-from soar.ingest.submit import AlertStarter
 from soar.runtime.metrics import METRICS_ADDRESS_VARIABLE, worker_metrics_runtime
-from tests.conftest import REPO_ROOT, free_port, unconfigured_environ, unique, unique_address
+from soar.runtime.services import build_delivery
+from soar.settings import TemporalSettings
+from soar.store.db import Store
+from tests.conftest import (
+    REPO_ROOT,
+    free_port,
+    make_settings,
+    unconfigured_environ,
+    unique,
+    unique_address,
+)
 from tests.store import factories
 
 STOP_SECONDS = 30
@@ -88,35 +97,39 @@ async def test_the_worker_serves_its_workflow_task_latencies_when_asked(
     queue = f"metrics-{unique()}"
     address = f"127.0.0.1:{free_port()}"
     log = tmp_path / "worker.log"
+    settings = make_settings(
+        tmp_path / "data", temporal=TemporalSettings(task_queue=queue, rpc_timeout_seconds=5)
+    )
+    store = Store(settings.resolved_database_url())  # the worker's own store
+    await store.migrate()
     worker = spawn_worker(worker_env(tmp_path, temporal_client, queue, address), log)
     try:
-        starter = AlertStarter(
-            temporal_client, task_queue=queue, resolve_window_seconds=60, rpc_timeout_seconds=5
-        )
         # An address of its own: the case it opens belongs to this worker's store alone.
         attacker = Observable(
             type=ObservableType.IP, value=unique_address(), role=ObservableRole.SOURCE
         )
         alert = factories.alert(f"metrics-{unique()}", observables=[attacker])
-        assert await starter.start(alert) is False
+        delivered = await build_delivery(temporal_client, settings, store).deliver([alert])
+        assert (delivered.duplicates, delivered.failed) == (set(), [])
         text = await scrape_until(
             f"http://{address}/metrics",
             'temporal_workflow_task_execution_latency_bucket{namespace="default"',
             worker,
             log,
         )
-        alert_tasks = [
+        case_tasks = [
             line
             for line in text.splitlines()
             if line.startswith("temporal_workflow_task_execution_latency_bucket")
             and f'task_queue="{queue}"' in line
-            and 'workflow_type="AlertWorkflow"' in line
+            and 'workflow_type="CaseWorkflow"' in line
         ]
-        bounds = [line.split('le="', 1)[1].split('"', 1)[0] for line in alert_tasks]
-        assert bounds[-3:] == ["30000", "60000", "+Inf"], alert_tasks
-        assert int(alert_tasks[-1].rsplit(" ", 1)[1]) >= 1, alert_tasks
+        bounds = [line.split('le="', 1)[1].split('"', 1)[0] for line in case_tasks]
+        assert bounds[-3:] == ["30000", "60000", "+Inf"], case_tasks
+        assert int(case_tasks[-1].rsplit(" ", 1)[1]) >= 1, case_tasks
     finally:
         assert stop(worker) == 0, logged(log)
+        await store.close()
 
 
 async def test_a_taken_metrics_address_stops_the_worker_in_one_line_naming_it(

@@ -42,10 +42,10 @@ from soar.cases.activities import PlaybookSettings
 from soar.cases.contract import case_workflow_id
 from soar.cases.correlation import CorrelationRule, CorrelationSettings
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, Resolution
+from soar.ingest.delivery import AlertDelivery
 from soar.ingest.parsers import get_parser
 from soar.ingest.parsers.base import ParseContext
-from soar.ingest.submit import AlertStarter
-from soar.runtime.services import build_starter
+from soar.runtime.services import build_delivery
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
@@ -63,7 +63,7 @@ these tests are about the case workflow; the default grouping is tested in tests
 @pytest.fixture
 async def starter(
     temporal_client: Client, store: Store, tmp_path: Path
-) -> AsyncIterator[AlertStarter]:
+) -> AsyncIterator[AlertDelivery]:
     settings = make_settings(
         tmp_path,
         temporal=TemporalSettings(task_queue=f"cases-{uuid.uuid4().hex[:8]}"),
@@ -71,7 +71,7 @@ async def starter(
     )
     worker = build_worker(temporal_client, settings, store)
     async with worker:
-        yield build_starter(temporal_client, settings)
+        yield build_delivery(temporal_client, settings, store)
 
 
 def alert(run: str, n: int, attacker: str, **extra: Any) -> Alert:
@@ -132,12 +132,12 @@ async def settle(store: Store, keys: list[str], total: int, within: float = 60) 
 
 @pytest.mark.solo
 async def test_concurrent_alerts_never_race_into_two_cases(
-    starter: AlertStarter, store: Store, temporal_client: Client
+    starter: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
     attackers = [f"45.{10 + i}.0.{uuid.uuid4().int % 200 + 1}" for i in range(5)]
     alerts = [alert(run, n, attackers[n % 5]) for n in range(200)]
-    await asyncio.gather(*(starter.start(a) for a in alerts))
+    await asyncio.gather(*(starter.deliver([a]) for a in alerts))
     keys = [f"ip:{ip}" for ip in attackers]
     cases = await settle(store, keys, 200)
     assert sorted(cases) == sorted(keys)
@@ -156,13 +156,13 @@ async def test_concurrent_alerts_never_race_into_two_cases(
 
 
 async def test_case_continues_as_new_and_loses_nothing(
-    starter: AlertStarter, store: Store, temporal_client: Client
+    starter: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
     attacker = new_attacker(99)
     for batch in range(4):
         await asyncio.gather(
-            *(starter.start(alert(run, batch * 40 + n, attacker)) for n in range(40))
+            *(starter.deliver([alert(run, batch * 40 + n, attacker)]) for n in range(40))
         )
         await settle(store, [f"ip:{attacker}"], (batch + 1) * 40)
     cases = await settle(store, [f"ip:{attacker}"], 160)
@@ -181,12 +181,12 @@ async def test_case_continues_as_new_and_loses_nothing(
 
 
 async def test_commands_change_the_case_and_closing_opens_the_next(
-    starter: AlertStarter, store: Store, temporal_client: Client
+    starter: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     run = uuid.uuid4().hex[:8]
     attacker = new_attacker(98)
     key = f"ip:{attacker}"
-    await starter.start(alert(run, 0, attacker))
+    await starter.deliver([alert(run, 0, attacker)])
     first = (await settle(store, [key], 1))[key]
     handle = temporal_client.get_workflow_handle(case_workflow_id(key))
     commands = [
@@ -216,7 +216,7 @@ async def test_commands_change_the_case_and_closing_opens_the_next(
     assert detail.timeline[1].summary == "Looks like <b>x</b>"
     assert detail.timeline[-1].actor == "U2"
 
-    await starter.start(alert(run, 1, attacker))
+    await starter.deliver([alert(run, 1, attacker)])
     for _ in range(100):
         cases = [c for c in await store.list_cases(limit=500) if c.correlation_key == key]
         if len(cases) == 2:
@@ -239,8 +239,8 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
 
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_broken)])
     async with worker:
-        starter = build_starter(temporal_client, settings)
-        await starter.start(sdk_alert(attacker, "broken"))
+        starter = build_delivery(temporal_client, settings, store)
+        await starter.deliver([sdk_alert(attacker, "broken")])
         for _ in range(150):
             case = (await settle(store, [key], 1)).get(key)
             detail = await store.get_case_detail(case.id) if case else None
@@ -251,7 +251,7 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
         failed = [e for e in detail.timeline if e.kind == "playbook_failed"]
         assert len(failed) == 1
         assert "the playbook has a bug" in (failed[0].reason or "")
-        await starter.start(sdk_alert(attacker, "broken", 1))
+        await starter.deliver([sdk_alert(attacker, "broken", 1)])
         after = (await settle(store, [key], 2))[key]
         assert (after.id, after.alert_count) == (case.id, 2)
 
@@ -297,15 +297,15 @@ async def waiting_case_continued_as_new(
     """A case whose `sdk_slow_break` playbook waits for a decision while 120 more alerts
     make the case continue as new: the case id, the playbook and its request."""
     key = f"ip:{attacker}"
-    starter = build_starter(temporal_client, settings)
-    await starter.start(sdk_alert(attacker, "slow-break"))
+    starter = build_delivery(temporal_client, settings, store)
+    await starter.deliver([sdk_alert(attacker, "slow-break")])
     case = (await settle(store, [key], 1))[key]
     playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
     [request] = await wait_for_approvals(playbook)
     for batch in range(3):
         await asyncio.gather(
             *(
-                starter.start(sdk_alert(attacker, "slow-break", 1 + batch * 40 + n))
+                starter.deliver([sdk_alert(attacker, "slow-break", 1 + batch * 40 + n)])
                 for n in range(40)
             )
         )
@@ -342,7 +342,7 @@ async def test_the_case_starts_a_playbook_as_configured(
     item = sdk_alert(attacker, "configured")
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_configured)])
     async with worker:
-        await build_starter(temporal_client, settings).start(item)
+        await build_delivery(temporal_client, settings, store).deliver([item])
         notes: list[str] = []
         for _ in range(100):
             case = (await settle(store, [f"ip:{attacker}"], 1)).get(f"ip:{attacker}")
@@ -371,7 +371,7 @@ async def test_closing_a_case_cancels_its_playbooks_and_their_requests(
     item = sdk_alert(attacker, "slow-break")
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
     async with worker:
-        await build_starter(temporal_client, settings).start(item)
+        await build_delivery(temporal_client, settings, store).deliver([item])
         case = (await settle(store, [key], 1))[key]
         playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
         [request] = await wait_for_approvals(playbook)

@@ -29,8 +29,8 @@ from soar.cases.correlation import CorrelationSettings
 from soar.cases.models import CaseCommand, CaseCommandKind, CaseState, TimelineKind
 from soar.errors import ConflictError
 from soar.escalation.models import EscalationSettings
-from soar.ingest.submit import AlertStarter
-from soar.runtime.services import build_starter
+from soar.ingest.delivery import AlertDelivery
+from soar.runtime.services import build_delivery
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
@@ -79,10 +79,10 @@ def settings_for(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def product(
     temporal_client: Client, store: Store, tmp_path: Path
-) -> AsyncIterator[AlertStarter]:
+) -> AsyncIterator[AlertDelivery]:
     settings = settings_for(tmp_path)
     async with build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_gate)]):
-        yield build_starter(temporal_client, settings)
+        yield build_delivery(temporal_client, settings, store)
 
 
 async def case_of(store: Store, key: str, alerts: int) -> CaseDetail:
@@ -98,11 +98,11 @@ async def case_of(store: Store, key: str, alerts: int) -> CaseDetail:
     return await eventually(counted)
 
 
-async def plain_case(starter: AlertStarter, store: Store, count: int) -> CaseDetail:
+async def plain_case(starter: AlertDelivery, store: Store, count: int) -> CaseDetail:
     """A case of `count` low alerts from one attacker (no playbook starts)."""
     attacker, run = new_attacker(70 + count), uuid.uuid4().hex[:8]
     for n in range(count):
-        await starter.start(alert(run, n, attacker))
+        await starter.deliver([alert(run, n, attacker)])
     return await case_of(store, f"ip:{attacker}", count)
 
 
@@ -128,11 +128,11 @@ def kinds(detail: CaseDetail, kind: str) -> list[Any]:
 
 
 async def test_a_merge_moves_alerts_timeline_and_open_approval_and_a_decision_still_works(
-    product: AlertStarter, store: Store, temporal_client: Client
+    product: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     attacker = new_attacker(61)
     for n in range(2):
-        await product.start(sdk_alert(attacker, "gate", n))
+        await product.deliver([sdk_alert(attacker, "gate", n)])
     first = await case_of(store, f"ip:{attacker}", 2)
     playbook = temporal_client.get_workflow_handle(f"{first.id}/playbook/sdk_gate")
     [request] = await wait_for_approvals(playbook)
@@ -196,7 +196,7 @@ async def test_a_merge_moves_alerts_timeline_and_open_approval_and_a_decision_st
 
 
 async def test_a_merge_asked_again_and_again_applies_once(
-    product: AlertStarter, store: Store, temporal_client: Client
+    product: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     first = await plain_case(product, store, 2)
     survivor = await plain_case(product, store, 1)
@@ -237,10 +237,10 @@ async def test_a_merge_asked_again_and_again_applies_once(
 
 
 async def test_a_merged_case_s_later_commands_and_alerts_land_on_the_survivor(
-    product: AlertStarter, store: Store, temporal_client: Client
+    product: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     attacker, run = new_attacker(62), uuid.uuid4().hex[:8]
-    await product.start(alert(run, 0, attacker))
+    await product.deliver([alert(run, 0, attacker)])
     first = await case_of(store, f"ip:{attacker}", 1)
     survivor = await plain_case(product, store, 2)
     await service.merge_cases(temporal_client, store, first.id, survivor.id, actor="alice")
@@ -263,7 +263,7 @@ async def test_a_merged_case_s_later_commands_and_alerts_land_on_the_survivor(
     await temporal_client.get_workflow_handle(case_workflow_id(first.correlation_key)).signal(
         COMMAND_SIGNAL, late
     )
-    await product.start(alert(run, 1, attacker))
+    await product.deliver([alert(run, 1, attacker)])
 
     async def all_there() -> CaseDetail | None:
         detail = await store.get_case_detail(survivor.id)
@@ -280,7 +280,7 @@ async def test_a_merged_case_s_later_commands_and_alerts_land_on_the_survivor(
 
 
 async def test_a_split_moves_the_alerts_named_into_a_new_case_and_both_count_right(
-    product: AlertStarter, store: Store, temporal_client: Client
+    product: AlertDelivery, store: Store, temporal_client: Client
 ) -> None:
     case = await plain_case(product, store, 5)
     leaving = sorted(a.id for a in case.alerts)[:2]

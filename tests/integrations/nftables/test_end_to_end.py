@@ -36,7 +36,7 @@ from soar.containment import service as containment
 from soar.containment.contract import RevertRequest
 from soar.containment.models import ActionState
 from soar.guardrails.settings import DEFAULT_NEVER_BLOCK, GuardrailSettings
-from soar.runtime.services import build_starter
+from soar.runtime.services import build_delivery
 from soar.runtime.worker import build_worker
 from soar.settings import TemporalSettings
 from soar.store.db import Store
@@ -99,7 +99,7 @@ async def test_an_approved_block_drops_the_attacker_at_the_gateway_until_reverte
     assert await lab.connects(PUBLIC_ATTACKER) == "connected"
 
     async with build_worker(temporal_client, settings, store):
-        await build_starter(temporal_client, settings).start(alert)
+        await build_delivery(temporal_client, settings, store).deliver([alert])
         case_id, approval = await approval_of(
             temporal_client, store, f"ip:{PUBLIC_ATTACKER}|ssh brute force"
         )
