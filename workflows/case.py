@@ -318,7 +318,8 @@ class CaseWorkflow:
         if self._over:
             alerts: list[AttachAlert] = []
         else:
-            alerts, self._alerts = await self._triaged(self._alerts), []
+            pending, self._alerts = self._alerts, []
+            alerts = await self._triaged(pending)
         commands, self._commands = self._commands, []
         ended, self._ended = self._ended, []
         events: list[TimelineEvent] = []

@@ -39,6 +39,7 @@ from soar.cases.contract import (
     case_workflow_id,
 )
 from soar.cases.models import Case, CaseCommand, CaseCommandKind, CaseState, TimelineKind
+from soar.enrichment.models import Triage, Verdict
 from soar.escalation.models import EscalationSettings
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
@@ -137,7 +138,12 @@ async def open_case(
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         start_signal=ATTACH_SIGNAL,
-        start_signal_args=[AttachAlert(alert=item)],
+        # Triaged as nothing known: no playbook starts, so the case ends on its own.
+        start_signal_args=[
+            AttachAlert(
+                alert=item, triage=Triage(alert_id=item.id, score=0, verdict=Verdict.UNKNOWN)
+            )
+        ],
         result_type=Case,
     )
 
