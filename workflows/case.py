@@ -1,8 +1,11 @@
 """The case workflow: one open case per correlation key, id `case-<hash of key>`.
 
-Alerts arrive by the `attach` signal (signal-with-start from correlation, so concurrent
-alerts never open two cases); people and playbooks change the case by the `command`
-signal. The workflow batches what arrived, records it in the store in one activity, and
+Alerts arrive by the `attach_alerts` signal, a batch in the order they came
+(signal-with-start from the intake, so concurrent batches never open two cases; single
+triaged alerts come by `attach`, from a case merged into this one or an alert workflow
+of an earlier release); people and playbooks
+change the case by the `command` signal. The workflow batches what arrived, triages the
+new alerts together in one local activity, records it all in the store in one, and
 starts each matching playbook once per case as a child workflow, which says when it
 ends (`playbook_ended`). It continues-as-new before its history grows too large,
 carrying everything over, and ends when the case is closed or when it has been quiet for

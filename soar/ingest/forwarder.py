@@ -27,8 +27,9 @@ class Forwarder:
     or parked when Temporal refuses the signal (retrying would be refused again, and
     would hold up every alert behind it). When the store or Temporal is away the
     forwarder backs off (up to `max_backoff` seconds) and tries the same entries again.
-    Every `redeliver_every` seconds it also delivers again the alerts a crash left on no
-    case (:meth:`AlertDelivery.redeliver_unattached`).
+    Every `redeliver_every` seconds it also delivers again the alerts recorded more than
+    `redeliver_after` ago and still on no case, as a crash leaves them
+    (:meth:`AlertDelivery.redeliver_unattached`).
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class Forwarder:
         max_backoff: float = 5.0,
         batch: int = 200,
         redeliver_every: float = 30.0,
+        redeliver_after: timedelta = REDELIVER_AFTER,
     ) -> None:
         self.spool = spool
         self.delivery = delivery
@@ -47,6 +49,7 @@ class Forwarder:
         self.max_backoff = max_backoff
         self.batch = batch
         self.redeliver_every = redeliver_every
+        self.redeliver_after = redeliver_after
         self.forwarded = 0
         self.parked = 0
         self.redelivered = 0
@@ -116,7 +119,7 @@ class Forwarder:
 
     async def _redeliver(self) -> None:
         try:
-            count = await self.delivery.redeliver_unattached(older_than=REDELIVER_AFTER)
+            count = await self.delivery.redeliver_unattached(older_than=self.redeliver_after)
         except Exception as error:
             log.info("could not deliver unattached alerts again yet: %s", describe(error))
             return
