@@ -28,12 +28,17 @@ def letters(count: int = 10) -> str:
 
 
 async def cases_with(store: Store, marker: str) -> list[CaseSummary]:
-    found: list[CaseSummary] = []
+    """This run's cases, each once. Pages are ordered by last update and cases change
+    while they are read: a case updated meanwhile can show on two pages (kept once) or
+    on none (then the count falls short and `settled` reads again)."""
+    found: dict[str, CaseSummary] = {}
     offset = 0
     while page := await store.list_cases(limit=500, offset=offset):
-        found.extend(case for case in page if marker in case.correlation_key)
+        for case in page:
+            if marker in case.correlation_key:
+                found.setdefault(case.id, case)
         offset += len(page)
-    return found
+    return list(found.values())
 
 
 async def settled(store: Store, marker: str, alerts: int) -> list[CaseSummary]:
