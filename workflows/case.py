@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         PlaybookStart,
         SplitFrom,
         Survivor,
+        alert_chunks,
         case_workflow_id,
         merge_in_command_id,
         playbook_workflow_id,
@@ -105,8 +106,14 @@ ends in between, so a store that is away (or an alert it never recorded) neither
 one task heartbeating for ever nor holds a worker's shutdown."""
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=10)
 BATCHED_INTAKE = "batched-intake"
-"""The patch after which the case triages the alerts that reach it untriaged (the
-intake's `attach_alerts`), a batch in one local activity."""
+"""The patch after which the case takes its alerts in batches of at most
+MAX_ALERTS_PER_BATCH, triages those that reach it untriaged (the intake's
+`attach_alerts`) and records each batch, each step an activity: the workflow task ends
+while they run, so no task runs long in a storm. Before it, the batch was recorded by a
+local activity, inside the workflow task."""
+MAX_ALERTS_PER_BATCH = 50
+"""Alerts triaged and recorded at once: a batch's triages (with every source's answer)
+must fit one activity result."""
 TRIAGE_TIMEOUT = timedelta(minutes=2)
 
 
@@ -321,8 +328,7 @@ class CaseWorkflow:
         if self._over:
             alerts: list[AttachAlert] = []
         else:
-            pending, self._alerts = self._alerts, []
-            alerts = await self._triaged(pending)
+            alerts = await self._triaged(self._take_alerts())
         commands, self._commands = self._commands, []
         ended, self._ended = self._ended, []
         events: list[TimelineEvent] = []
@@ -359,8 +365,7 @@ class CaseWorkflow:
         events.extend(self._playbook_failures(ended))
         self._case = self._case.model_copy(update={"updated_at": workflow.now()})
         self._tag()
-        await workflow.execute_local_activity_method(
-            StoreActivities.record_case_changes,
+        await self._record_batch(
             CaseChanges(
                 case=self._case,
                 events=events,
@@ -371,10 +376,7 @@ class CaseWorkflow:
                     if a.triage is not None and a.alert.id in new_alert_ids
                 },
                 merged_from=self._merged_from,
-            ),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=RETRY,
-            local_retry_threshold=self._local_retry,
+            )
         )
         self._merged_from = []
         latest = next((a for a in reversed(alerts) if a.alert.id in new_alert_ids), None)
@@ -382,9 +384,21 @@ class CaseWorkflow:
         for attach in to_match:
             await self._start_playbooks(attach)
 
+    def _take_alerts(self) -> list[AttachAlert]:
+        """The alerts this batch takes, in order: all of them before the batched intake,
+        else at most MAX_ALERTS_PER_BATCH (and one payload's worth); the rest wait for the
+        next batch."""
+        if not workflow.patched(BATCHED_INTAKE):
+            taken, self._alerts = self._alerts, []
+            return taken
+        head = [attach.alert for attach in self._alerts[:MAX_ALERTS_PER_BATCH]]
+        count = len(alert_chunks(head, MAX_ALERTS_PER_BATCH)[0]) if head else 0
+        taken, self._alerts = self._alerts[:count], self._alerts[count:]
+        return taken
+
     async def _triaged(self, alerts: list[AttachAlert]) -> list[AttachAlert]:
         """The alerts with a triage each: those not triaged yet (and not on the case
-        already) are triaged together, in one local activity."""
+        already) are triaged together, in one activity."""
         untriaged = [
             attach.alert
             for attach in alerts
@@ -392,12 +406,11 @@ class CaseWorkflow:
         ]
         if not untriaged or not workflow.patched(BATCHED_INTAKE):
             return alerts
-        triages = await workflow.execute_local_activity_method(
+        triages = await workflow.execute_activity_method(
             TriageActivities.triage_alerts,
             untriaged,
             start_to_close_timeout=TRIAGE_TIMEOUT,
             retry_policy=RETRY,
-            local_retry_threshold=self._local_retry,
         )
         made = {triage.alert_id: triage for triage in triages}
         return [
@@ -849,6 +862,25 @@ class CaseWorkflow:
                     )
                 )
         return events
+
+    async def _record_batch(self, changes: CaseChanges) -> None:
+        """Record a batch in one store transaction: an activity since the batched intake,
+        a local activity before it."""
+        if workflow.patched(BATCHED_INTAKE):
+            await workflow.execute_activity_method(
+                StoreActivities.record_case_changes,
+                changes,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            return
+        await workflow.execute_local_activity_method(
+            StoreActivities.record_case_changes,
+            changes,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+            local_retry_threshold=self._local_retry,
+        )
 
     async def _record_events(self, events: list[TimelineEvent]) -> None:
         assert self._case is not None

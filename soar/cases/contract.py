@@ -9,6 +9,7 @@ twice. Plain constants, models and pure functions: workflow code may import this
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -33,6 +34,11 @@ case triages them."""
 
 MAX_ALERTS_PER_SIGNAL = 200
 """The most alerts one `attach_alerts` signal carries (a signal's payload is bounded)."""
+
+PAYLOAD_BYTES = 512 * 1024
+"""About the most alert text one payload carries: Temporal refuses payloads over 2 MiB
+(and warns from 512 KiB), and a spooled batch of big alerts for one case could reach
+that."""
 
 COMMAND_SIGNAL = "command"
 """Signal: a :class:`soar.cases.models.CaseCommand` changes the case."""
@@ -100,6 +106,30 @@ class AttachAlert(BaseModel):
 
     alert: Alert
     triage: Triage | None = None
+
+
+def _size(alert: Alert) -> int:
+    """A cheap upper estimate of the alert's size in a payload (its raw is dropped)."""
+    text = sum(
+        len(part or "")
+        for part in (alert.id, alert.dedup_key, alert.title, alert.description, alert.link)
+    )
+    return 512 + 2 * text + sum(64 + len(o.value) for o in alert.observables)
+
+
+def alert_chunks(alerts: Sequence[Alert], most: int = MAX_ALERTS_PER_SIGNAL) -> list[list[Alert]]:
+    """The alerts in order, cut into payloads of at most `most` alerts and about
+    PAYLOAD_BYTES each (an alert bigger than that alone goes in a payload of its own)."""
+    chunks: list[list[Alert]] = []
+    size = 0
+    for alert in alerts:
+        cost = _size(alert)
+        if not chunks or len(chunks[-1]) >= most or size + cost > PAYLOAD_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(alert)
+        size += cost
+    return chunks
 
 
 class AttachAlerts(BaseModel):

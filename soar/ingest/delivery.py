@@ -23,47 +23,13 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from soar.alerts.models import Alert
-from soar.cases.contract import (
-    ATTACH_ALERTS_SIGNAL,
-    CASE_WORKFLOW,
-    MAX_ALERTS_PER_SIGNAL,
-    AttachAlerts,
-)
+from soar.cases.contract import ATTACH_ALERTS_SIGNAL, CASE_WORKFLOW, AttachAlerts, alert_chunks
 from soar.cases.routing import CaseRouter, Route
 from soar.ingest.start_errors import is_refusal
 from soar.store.repository import Repository
 
 CONCURRENT_SIGNALS = 64
 """Case workflows signalled at once for one batch."""
-
-SIGNAL_BYTES = 512 * 1024
-"""About the most alert text one signal carries: Temporal refuses payloads over 2 MiB
-(and warns from 512 KiB), and a spooled batch of big alerts for one case could reach
-that."""
-
-
-def _size(alert: Alert) -> int:
-    """A cheap upper estimate of the alert's size in a payload (its raw is dropped)."""
-    text = sum(
-        len(part or "")
-        for part in (alert.id, alert.dedup_key, alert.title, alert.description, alert.link)
-    )
-    return 512 + 2 * text + sum(64 + len(o.value) for o in alert.observables)
-
-
-def signal_chunks(alerts: list[Alert]) -> list[list[Alert]]:
-    """The alerts in order, cut into signals of at most MAX_ALERTS_PER_SIGNAL alerts and
-    about SIGNAL_BYTES each (an alert bigger than that alone goes in a signal of its own)."""
-    chunks: list[list[Alert]] = []
-    size = 0
-    for alert in alerts:
-        cost = _size(alert)
-        if not chunks or len(chunks[-1]) >= MAX_ALERTS_PER_SIGNAL or size + cost > SIGNAL_BYTES:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(alert)
-        size += cost
-    return chunks
 
 
 @dataclass
@@ -142,7 +108,7 @@ class AlertDelivery:
         refused again); once Temporal cannot be reached, the rest waits."""
         failed: list[tuple[list[Alert], Exception]] = []
         async with self._slots:
-            chunks = signal_chunks(alerts)
+            chunks = alert_chunks(alerts)
             for index, chunk in enumerate(chunks):
                 try:
                     await self.client.start_workflow(

@@ -12,8 +12,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from soar.alerts.models import Alert, Observable, ObservableRole, ObservableType
-from soar.cases.contract import MAX_ALERTS_PER_SIGNAL
-from soar.ingest.delivery import SIGNAL_BYTES, signal_chunks
+from soar.cases.contract import MAX_ALERTS_PER_SIGNAL, PAYLOAD_BYTES, alert_chunks
 from soar.ingest.forwarder import Forwarder
 from soar.ingest.spool import Spool
 from soar.runtime.services import build_delivery
@@ -73,18 +72,19 @@ async def test_a_big_batch_for_one_case_goes_in_bounded_signals_in_order(
     assert [alert_id for s in signals for alert_id in s] == [a.id for a in batch]
 
 
-def test_signals_are_cut_by_count_and_by_size() -> None:
+def test_payloads_are_cut_by_count_and_by_size() -> None:
     attacker = unique_address()
     small = [about(attacker, n) for n in range(3)]
-    big = about(attacker, 9, description="x" * SIGNAL_BYTES)
-    half = about(attacker, 8, description="y" * (SIGNAL_BYTES // 4))
+    big = about(attacker, 9, description="x" * PAYLOAD_BYTES)
+    half = about(attacker, 8, description="y" * (PAYLOAD_BYTES // 4))
 
-    assert signal_chunks(small) == [small]
-    assert signal_chunks([*small, big, *small]) == [small, [big], small]
-    assert signal_chunks([half, half, half]) == [[half], [half], [half]]
+    assert alert_chunks(small) == [small]
+    assert alert_chunks([*small, big, *small]) == [small, [big], small]
+    assert alert_chunks([half, half, half]) == [[half], [half], [half]]
     many = [about(attacker, n) for n in range(MAX_ALERTS_PER_SIGNAL + 1)]
-    assert [len(c) for c in signal_chunks(many)] == [MAX_ALERTS_PER_SIGNAL, 1]
-    assert signal_chunks([]) == []
+    assert [len(c) for c in alert_chunks(many)] == [MAX_ALERTS_PER_SIGNAL, 1]
+    assert alert_chunks([]) == []
+    assert [len(c) for c in alert_chunks(many, most=50)] == [50, 50, 50, 50, 1]
 
 
 async def test_an_alert_a_crash_left_on_no_case_is_delivered_again_and_taken_once(
