@@ -38,6 +38,10 @@ from workflows.sdk.context import PlaybookContext
 from workflows.sdk.recorder import Recorder
 from workflows.sdk.spec import PlaybookOptionsError, PlaybookSpec
 
+DECISION_RECORDED_AT_ONCE = "decision-recorded-at-once"
+"""The patch after which a decision's two store writes run at once, not one after the
+other: the `decide` Update answers one activity round trip sooner."""
+
 
 class PlaybookWorkflow:
     """What every generated playbook workflow shares; see the module docstring."""
@@ -134,22 +138,30 @@ class PlaybookWorkflow:
     async def _record_decision(
         self, entry: Entry, request: DecisionRequest, result: DecisionResult
     ) -> None:
+        """Record the decided request and the decision's timeline entry: at once since
+        DECISION_RECORDED_AT_ONCE (the person who clicked waits on both), one after the
+        other before."""
         approval = entry.request
         verb = "approved" if request.decision is DecisionKind.APPROVE else "denied"
+        summary = f"{request.user} {verb} {approval.action} {approval.target}: {result.message}"
+        data = {
+            "approval_id": approval.id,
+            "decision": request.decision.value,
+            "state": approval.state.value,
+            "approvals": result.approvals,
+            "quorum": result.quorum,
+        }
+
+        async def timeline_entry() -> None:
+            await self._recorder.event(
+                TimelineKind.DECISION, summary, actor=request.user, reason=request.reason, data=data
+            )
+
+        if workflow.patched(DECISION_RECORDED_AT_ONCE):
+            await asyncio.gather(self._recorder.approval(approval), timeline_entry())
+            return
         await self._recorder.approval(approval)
-        await self._recorder.event(
-            TimelineKind.DECISION,
-            f"{request.user} {verb} {approval.action} {approval.target}: {result.message}",
-            actor=request.user,
-            reason=request.reason,
-            data={
-                "approval_id": approval.id,
-                "decision": request.decision.value,
-                "state": approval.state.value,
-                "approvals": result.approvals,
-                "quorum": result.quorum,
-            },
-        )
+        await timeline_entry()
 
 
 def playbook_workflow_class(name: str, class_name: str, module: str, doc: str) -> type[Any]:

@@ -33,7 +33,7 @@ from soar.settings import TemporalSettings
 from soar.store.db import Store
 from soar.store.views import CaseDetail
 from soar.testing.playbook_runner import pending_approvals
-from tests.conftest import make_settings
+from tests.conftest import make_settings, wait_for
 from tests.workflows.sdk_support import alert, triaged
 from workflows.sdk.models import PlaybookResult
 
@@ -94,8 +94,13 @@ async def test_malicious_ip_in_a_case_asks_then_hands_the_case_to_a_person(
         )
         await child.execute_update(DECIDE_UPDATE, request, id=decision_update_id(request))
         result = await child.result()
-        await asyncio.sleep(1)
-        detail = await case_of(store, key)
+
+        async def handed_off() -> CaseDetail | None:
+            detail = await case_of(store, key)
+            kinds = [e.kind for e in detail.timeline]
+            return detail if TimelineKind.HANDOFF in kinds and detail.escalated else None
+
+        detail = await wait_for(handed_off)
 
     assert result.approvals[0].settled_by == "alice"
     kinds = [e.kind for e in detail.timeline]
