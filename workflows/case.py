@@ -124,9 +124,15 @@ def _signature(alert: Alert) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-@workflow.defn(name=CASE_WORKFLOW)
+@workflow.defn(name=CASE_WORKFLOW, sandboxed=False)
 class CaseWorkflow:
-    """Owns one case; see the module docstring."""
+    """Owns one case; see the module docstring.
+
+    Not sandboxed: a sandbox re-imports the workflow's modules for every run the worker
+    loads, which cost a storm a fifth of the worker's CPU and each cached case its own
+    copy of those modules. The code is ours and deterministic by construction: time is
+    `workflow.now()`, every side effect an activity; `tests/workflows` replays saved
+    histories against it."""
 
     def __init__(self) -> None:
         self._alerts: list[AttachAlert] = []

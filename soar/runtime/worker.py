@@ -21,6 +21,7 @@ from soar.enrichment.markings import Markings
 from soar.notifications.activities import NotificationActivities, NotificationChannel
 from soar.paging.activities import PagingActivities
 from soar.reports.digest_activities import DigestActivities
+from soar.runtime.bytecode import compile_workflow_modules
 from soar.runtime.integrations import actuators_of, enrichers_of, pagers_of, ticket_systems_of
 from soar.runtime.yielding import FULL_SLOTS, WORKFLOW_TASK_POLLERS, YieldingWorkflowSlots
 from soar.settings import Settings
@@ -143,7 +144,9 @@ def build_worker(
 ) -> Worker:
     """A worker for the configured task queue: the product's workflows, every discovered
     playbook (built-in and from the `soar.playbooks` entry point group, unless `playbooks`
-    names them), one store. `workflow_slots` lets the intake make it yield."""
+    names them), one store. `workflow_slots` lets the intake make it yield. Brings the
+    workflow modules' bytecode cache up to date first (see `soar.runtime.bytecode`)."""
+    compile_workflow_modules()
     playbooks = discover_playbooks() if playbooks is None else playbooks
     check_playbook_options(playbooks, settings.playbooks)
     return Worker(
