@@ -152,7 +152,9 @@ async def test_concurrent_alerts_never_race_into_two_cases(
         if listed:
             break
         await asyncio.sleep(0.1)
-    assert listed == [case_workflow_id(keys[0])]
+    # One case workflow; with the fixture's history limit it may have continued as new,
+    # and each run is listed.
+    assert set(listed) == {case_workflow_id(keys[0])}
 
 
 async def test_case_continues_as_new_and_loses_nothing(
