@@ -16,6 +16,7 @@ re-rendered as decisions arrive.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -75,8 +76,10 @@ class Recorder:
         reason: str | None = None,
         data: dict[str, Any] | None = None,
         event_id: str | None = None,
+        local: bool = False,
     ) -> TimelineEvent:
-        """Record one timeline entry, stamped with the workflow's time."""
+        """Record one timeline entry, stamped with the workflow's time (`local`: by a
+        local activity, for a step someone is waiting on)."""
         event = TimelineEvent(
             id=event_id or self.next_id(),
             case_id=self.input.case_id,
@@ -87,24 +90,16 @@ class Recorder:
             reason=reason,
             data=data or {},
         )
-        await workflow.execute_activity_method(
-            StoreActivities.record_timeline_event,
-            event,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        await _store(StoreActivities.record_timeline_event, event, local=local)
         self.outbox.replies(self.input.case_id, [event])
         return event
 
-    async def approval(self, request: ApprovalRequest, *, show: bool = True) -> None:
+    async def approval(
+        self, request: ApprovalRequest, *, show: bool = True, local: bool = False
+    ) -> None:
         """Record an approval request with its decisions so far, and (`show`) show it to
-        the deciders."""
-        await workflow.execute_activity_method(
-            StoreActivities.record_approval,
-            request,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
+        the deciders (`local`: by a local activity, for a step someone is waiting on)."""
+        await _store(StoreActivities.record_approval, request, local=local)
         if show:
             self.show_approval(request)
 
@@ -179,3 +174,18 @@ class Recorder:
             data={"command_id": command.id, **command.data},
             event_id=command.id,
         )
+
+
+async def _store(
+    method: Callable[[StoreActivities, Any], Awaitable[None]], row: Any, *, local: bool
+) -> None:
+    """Run one store activity: a local activity when someone waits on the answer (no
+    task-queue round trip), else an activity of its own."""
+    if local:
+        await workflow.execute_local_activity_method(
+            method, row, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+        )
+        return
+    await workflow.execute_activity_method(
+        method, row, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+    )

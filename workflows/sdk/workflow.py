@@ -39,8 +39,9 @@ from workflows.sdk.recorder import Recorder
 from workflows.sdk.spec import PlaybookOptionsError, PlaybookSpec
 
 DECISION_RECORDED_AT_ONCE = "decision-recorded-at-once"
-"""The patch after which a decision's two store writes run at once, not one after the
-other: the `decide` Update answers one activity round trip sooner."""
+"""The patch after which a decision's two store writes run at once as local activities,
+not one activity after the other: the `decide` Update answers without a task-queue
+round trip."""
 
 
 class PlaybookWorkflow:
@@ -138,9 +139,9 @@ class PlaybookWorkflow:
     async def _record_decision(
         self, entry: Entry, request: DecisionRequest, result: DecisionResult
     ) -> None:
-        """Record the decided request and the decision's timeline entry: at once since
-        DECISION_RECORDED_AT_ONCE (the person who clicked waits on both), one after the
-        other before."""
+        """Record the decided request and the decision's timeline entry: at once, by local
+        activities, since DECISION_RECORDED_AT_ONCE (the person who clicked waits on
+        both), one activity after the other before."""
         approval = entry.request
         verb = "approved" if request.decision is DecisionKind.APPROVE else "denied"
         summary = f"{request.user} {verb} {approval.action} {approval.target}: {result.message}"
@@ -152,13 +153,20 @@ class PlaybookWorkflow:
             "quorum": result.quorum,
         }
 
-        async def timeline_entry() -> None:
+        async def timeline_entry(*, local: bool = False) -> None:
             await self._recorder.event(
-                TimelineKind.DECISION, summary, actor=request.user, reason=request.reason, data=data
+                TimelineKind.DECISION,
+                summary,
+                actor=request.user,
+                reason=request.reason,
+                data=data,
+                local=local,
             )
 
         if workflow.patched(DECISION_RECORDED_AT_ONCE):
-            await asyncio.gather(self._recorder.approval(approval), timeline_entry())
+            await asyncio.gather(
+                self._recorder.approval(approval, local=True), timeline_entry(local=True)
+            )
             return
         await self._recorder.approval(approval)
         await timeline_entry()
