@@ -1,8 +1,7 @@
-"""Correlation: find or open the case an alert belongs to, without races.
-
-The alert workflow calls `correlate`; it signal-with-starts the case workflow
-`case-<hash of key>` with `USE_EXISTING`, so concurrent alerts with the same key always
-reach the one open case, and an alert after a case ended opens the next one.
+"""The correlation activities: `correlate`, which the alert workflows of releases
+before the batched intake call (it signal-with-starts the alert's case with
+`USE_EXISTING`, routed by :class:`~soar.cases.routing.CaseRouter` as the intake does),
+and `still_running`, which the case workflow asks about its playbooks.
 """
 
 from __future__ import annotations

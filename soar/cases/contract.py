@@ -25,8 +25,8 @@ CASE_WORKFLOW = "CaseWorkflow"
 """The workflow type that owns one open case per correlation key."""
 
 ATTACH_SIGNAL = "attach"
-"""Signal: an alert (:class:`AttachAlert`) joins the case, triaged (the alert workflows
-of releases before the batched intake send it)."""
+"""Signal: one triaged alert (:class:`AttachAlert`) joins the case: from a case merged
+into it, or from an alert workflow of a release before the batched intake."""
 
 ATTACH_ALERTS_SIGNAL = "attach_alerts"
 """Signal: alerts (:class:`AttachAlerts`) join the case, in the order they came; the

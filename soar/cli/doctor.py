@@ -76,7 +76,7 @@ async def check_temporal(settings: Settings) -> list[Check]:
 
 
 async def check_search_attributes(client: Client) -> Check:
-    """Without them Temporal refuses every alert workflow start."""
+    """Without them no case workflow can tag its case, so no case moves on."""
     namespace = client.namespace
     try:
         missing = await asyncio.wait_for(missing_search_attributes(client), 5)

@@ -1,9 +1,9 @@
 """Tell a Temporal that is away from a Temporal that refuses.
 
-Starting an alert's workflow can fail two ways. Temporal may be unreachable or
-overloaded: trying the same start later will work, so the alert waits in the spool.
-Or Temporal answers and refuses the start (a search attribute the namespace does not
-know, a namespace that does not exist, missing permissions): the same start will be
+Delivering alerts to their case (a signal-with-start) can fail two ways. Temporal may
+be unreachable or overloaded: trying the same delivery later will work, so the alert
+waits in the spool. Or Temporal answers and refuses it (a namespace that does not
+exist, missing permissions, a payload over its limit): the same delivery will be
 refused again until an operator fixes the cause, so the alert is parked instead of
 blocking every alert behind it.
 """

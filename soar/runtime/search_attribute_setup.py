@@ -1,11 +1,12 @@
 """Make sure the Temporal namespace knows the product's custom search attributes.
 
 The embedded server registers them with flags when it starts. An existing cluster may
-not have them, and then Temporal refuses every alert workflow start (`Namespace default
-has no mapping defined for search attribute Source`). So on start-up against a cluster
-the product adds the missing ones through the operator API; where that is not allowed
+not have them, and then every case workflow fails its tasks when it tags its case
+(`Namespace default has no mapping defined for search attribute CaseState`): alerts are
+still taken and recorded, but no case moves on. So on start-up against a cluster the
+product adds the missing ones through the operator API; where that is not allowed
 (Temporal Cloud, where the operator API needs other permissions) it logs which are
-missing and how to add them, and carries on: refused alerts are parked, not lost.
+missing and how to add them, and carries on: the cases catch up once they exist.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ def how_to_add(keys: list[SearchAttributeKey[Any]], namespace: str) -> str:
 def _warn_missing(keys: list[SearchAttributeKey[Any]], namespace: str, error: RPCError) -> None:
     log.warning(
         "Temporal namespace %s may lack the search attributes %s and they could not be added "
-        "(%s). Alert workflows are refused (and parked) until they exist. Add them with %s, "
-        "then run `soar spool retry`.",
+        "(%s). Case workflows cannot tag their cases, and wait, until they exist. Add them "
+        "with %s.",
         namespace,
         ", ".join(_names(keys)),
         describe(error),
