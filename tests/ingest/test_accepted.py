@@ -9,8 +9,7 @@ to win."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from soar.runtime.temporal_client import connect
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
-from tests.conftest import API_TOKEN, bearer, free_port, make_settings, unique
+from tests.conftest import API_TOKEN, bearer, free_port, make_settings, unique, wait_for
 from tests.store import conftest as stores
 
 empty_store = stores.empty_store
@@ -63,16 +62,6 @@ def payload(**extra: Any) -> dict[str, Any]:
         "severity": "high",
         "host": f"ws-{unique()}",
     } | extra
-
-
-async def wait_for(probe: Callable[[], Awaitable[Any]], within: float = 30.0) -> Any:
-    """Ask `probe` until it answers something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not (found := await probe()):
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-    return found
 
 
 async def test_an_accepted_alert_is_received_at_once_then_triaged_on_its_case(
