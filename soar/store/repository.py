@@ -208,12 +208,19 @@ class Repository:
                     for row in mapping.alert_observable_rows(alert)
                 ],
             )
+            firing_now = {
+                alert_id for alert_id in new if firsts[alert_id].status is AlertStatus.FIRING
+            }
             resolutions = [
                 alert
                 for alert in alerts
                 if alert.status is AlertStatus.RESOLVED
-                and alert.id in stored
-                and stored[alert.id].status != AlertStatus.RESOLVED.value
+                and (
+                    alert.id in firing_now  # fired and resolved in this same batch
+                    or (
+                        alert.id in stored and stored[alert.id].status != AlertStatus.RESOLVED.value
+                    )
+                )
             ]
             for alert in resolutions:
                 await session.execute(

@@ -78,6 +78,17 @@ async def test_a_resolution_marks_its_alert_and_goes_to_no_case(store: Store) ->
     assert await store.unattached_alerts(datetime.now(UTC) + timedelta(minutes=1), 10) == []
 
 
+async def test_a_resolution_in_the_same_batch_as_its_alert_resolves_it(store: Store) -> None:
+    alert = factories.alert("res-3")
+    resolution = alert.model_copy(update={"status": AlertStatus.RESOLVED})
+
+    intake = await store.receive_alerts([alert, resolution])
+
+    assert intake.to_deliver([alert, resolution]) == [alert], "it fired: its case hears of it"
+    stored = await store.get_alert(alert.id)
+    assert stored is not None and stored.status is AlertStatus.RESOLVED
+
+
 async def test_concurrent_batches_with_the_same_alerts_record_each_once(store: Store) -> None:
     alerts = [factories.alert(f"race-{n}") for n in range(50)]
 
