@@ -1,11 +1,13 @@
-"""The durable spool: alerts accepted while Temporal is unreachable wait here, on disk.
+"""The durable spool: alerts accepted while the store or Temporal cannot take them wait
+here, on disk.
 
 SQLite in WAL mode with `synchronous=FULL`: once `put` returns, the alert survives a
 crash of the process or the machine. The forwarder reads in insertion order and deletes
-an entry only after its workflow exists, so an entry is never lost and, because the
-workflow id is deterministic, never started twice.
+an entry only after its alert is recorded and its case signalled, so an entry is never
+lost and, because the store records each alert id once and a case takes it once, never
+counted twice.
 
-Alerts whose start Temporal refuses (see `soar.ingest.start_errors`) are moved, in one
+Alerts whose delivery Temporal refuses (see `soar.ingest.start_errors`) are moved, in one
 transaction, to the `parked` table of the same file, with the error: they no longer
 block the alerts behind them, and `retry_parked` puts them back once the cause is fixed.
 """
@@ -57,7 +59,7 @@ class SpooledAlert:
 
 @dataclass(frozen=True)
 class ParkedAlert:
-    """An alert Temporal refused to start, with the refusal."""
+    """An alert whose delivery Temporal refused, with the refusal."""
 
     seq: int
     alert: Alert
@@ -126,15 +128,6 @@ class Spool:
     async def head(self, limit: int = 100) -> list[SpooledAlert]:
         """The oldest entries, oldest first."""
         return await asyncio.to_thread(self._head, limit)
-
-    def _remove(self, seq: int) -> None:
-        with self._lock:
-            deleted = self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,)).rowcount
-            self._depth -= deleted
-
-    async def remove(self, seq: int) -> None:
-        """Drop an entry whose workflow now exists."""
-        await asyncio.to_thread(self._remove, seq)
 
     def _remove_many(self, seqs: list[int]) -> None:
         with self._lock:
@@ -248,8 +241,8 @@ class Spool:
         return Alert.model_validate_json(row[0]) if row else None
 
     async def find(self, alert_id: str) -> Alert | None:
-        """A queued or parked alert by id, so the operator API can show it before its
-        workflow exists."""
+        """A queued or parked alert by id, so the operator API can show it before it is
+        recorded."""
         return await asyncio.to_thread(self._find, alert_id)
 
     def refresh_depth(self) -> int:
