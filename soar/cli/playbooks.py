@@ -162,7 +162,7 @@ def bench_for(settings: Settings) -> Bench:
 async def run_playbook_test(
     client: Client, store: Store, bench: Bench, spec: PlaybookSpec, alert: Alert
 ) -> PlaybookRun:
-    """Triage the alert as the alert workflow would, then run the playbook on it in
+    """Triage the alert as its case workflow would, then run the playbook on it in
     dry-run, auto-approved."""
     enrichment = await run_enrichers(bench.enrichers, alert.observables)
     found = triage(alert, enrichment.enrichments, bench.inventory)
