@@ -43,9 +43,20 @@ FINGERPRINT_LABEL = b"soar-enrichment-cache-v1\0"
 
 def fingerprint(fields: dict[str, object]) -> str:
     """A hash of what identifies the account a provider's options reach (see
-    `IntegrationOptions.fingerprint_fields`). Only the hash is stored."""
-    material = json.dumps(fields, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(FINGERPRINT_LABEL + material).hexdigest()
+    `IntegrationOptions.fingerprint_fields`). Only the hash is stored.
+
+    The same options hash the same in every process: a set (Shodan's tag lists) is
+    hashed sorted, not in its iteration order, which Python's per-process string hashing
+    changes from run to run (the API's lookups then missed the worker's cache)."""
+    material = json.dumps(fields, sort_keys=True, default=_canonical)
+    return hashlib.sha256(FINGERPRINT_LABEL + material.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    """What JSON cannot hold, in a form that does not depend on the process."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
 
 
 def day_of(at: datetime) -> str:
