@@ -1,7 +1,7 @@
 """The alert workflow's contract: its name, input, signal and queries.
 
-The intake starts it (`soar.ingest.submit`) and `workflows/alert.py` implements it; both
-take the names from here. Its id is :func:`soar.alerts.models.alert_workflow_id`.
+Releases before the batched intake started one per alert, id `alert-<alert id>`;
+`workflows/alert.py` still runs those runs to their end and takes the names from here.
 """
 
 from __future__ import annotations

@@ -106,15 +106,6 @@ class Alert(BaseModel):
     )
     raw: Any = None
 
-    @property
-    def workflow_id(self) -> str:
-        """The Temporal workflow id of this alert; deterministic, so retries are harmless."""
-        return alert_workflow_id(self.id)
-
-
-def alert_workflow_id(alert_id: str) -> str:
-    return f"alert-{alert_id}"
-
 
 def alert_id_for(source: str, dedup_key: str) -> str:
     """A short, URL-safe, stable id: the source name and a hash of the dedup key."""
