@@ -12,13 +12,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from soar.alerts.models import Alert
-from soar.cases.contract import ATTACH_SIGNAL, CASE_WORKFLOW, AttachAlert
+from soar.cases.contract import ATTACH_SIGNAL, AttachAlert
 from soar.cases.correlation import CorrelationSettings
-from soar.cases.routing import CaseRouter
+from soar.cases.routing import CaseRouter, signal_case
 from soar.enrichment.models import Triage
 from soar.escalation.models import EscalationSettings
 
@@ -82,19 +81,11 @@ class CorrelationActivities:
     async def correlate(self, request: CorrelateInput) -> CaseRef:
         """Signal the alert into its case, starting the case when none is open."""
         route = self.router.route(request.alert)
-        await activity.client().start_workflow(
-            CASE_WORKFLOW,
-            route.opening,
-            id=route.workflow_id,
-            task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            start_signal=ATTACH_SIGNAL,
-            start_signal_args=[
-                AttachAlert(
-                    alert=request.alert.model_copy(update={"raw": None}), triage=request.triage
-                )
-            ],
+        attach = AttachAlert(
+            alert=request.alert.model_copy(update={"raw": None}), triage=request.triage
+        )
+        await signal_case(
+            activity.client(), route, ATTACH_SIGNAL, attach, task_queue=self.task_queue
         )
         return CaseRef(workflow_id=route.workflow_id, correlation_key=route.correlation_key)
 

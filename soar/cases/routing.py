@@ -8,9 +8,14 @@ no case of that key is open, the input of the case it opens.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from soar.alerts.models import Alert
-from soar.cases.contract import CaseInput, case_workflow_id
+from soar.cases.contract import CASE_WORKFLOW, CaseInput, case_workflow_id
 from soar.cases.correlation import CorrelationSettings, correlation_key
 from soar.escalation.models import EscalationSettings
 
@@ -58,3 +63,27 @@ class CaseRouter:
             else [],
         )
         return Route(workflow_id=case_workflow_id(key), correlation_key=key, opening=opening)
+
+
+async def signal_case(
+    client: Client,
+    route: Route,
+    signal: str,
+    arg: BaseModel,
+    *,
+    task_queue: str,
+    rpc_timeout: timedelta | None = None,
+) -> None:
+    """Signal-with-start the route's case (`USE_EXISTING`: concurrent senders reach the one
+    open case; after a case ended, the next one opens with `route.opening`)."""
+    await client.start_workflow(
+        CASE_WORKFLOW,
+        route.opening,
+        id=route.workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal=signal,
+        start_signal_args=[arg],
+        rpc_timeout=rpc_timeout,
+    )

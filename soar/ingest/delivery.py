@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from soar.alerts.models import Alert
-from soar.cases.contract import ATTACH_ALERTS_SIGNAL, CASE_WORKFLOW, AttachAlerts, alert_chunks
-from soar.cases.routing import CaseRouter, Route
+from soar.cases.contract import ATTACH_ALERTS_SIGNAL, AttachAlerts, alert_chunks
+from soar.cases.routing import CaseRouter, Route, signal_case
 from soar.ingest.start_errors import is_refusal
 from soar.store.repository import Repository
 
@@ -111,15 +110,12 @@ class AlertDelivery:
             chunks = alert_chunks(alerts)
             for index, chunk in enumerate(chunks):
                 try:
-                    await self.client.start_workflow(
-                        CASE_WORKFLOW,
-                        route.opening,
-                        id=route.workflow_id,
+                    await signal_case(
+                        self.client,
+                        route,
+                        ATTACH_ALERTS_SIGNAL,
+                        AttachAlerts(alerts=chunk),
                         task_queue=self.task_queue,
-                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                        start_signal=ATTACH_ALERTS_SIGNAL,
-                        start_signal_args=[AttachAlerts(alerts=chunk)],
                         rpc_timeout=self.rpc_timeout,
                     )
                 except Exception as error:
