@@ -87,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
     from soar.enrichment.activities import TriageActivities
     from soar.escalation.chain import EscalationState
     from soar.escalation.models import Policy
+    from soar.heartbeat import BATCH_HEARTBEAT_TIMEOUT
     from soar.notifications.models import CaseMessageRequest, EscalationNotice
     from soar.store.activities import CaseChanges, SplitQuery, StoreActivities
 
@@ -167,6 +168,7 @@ class CaseWorkflow:
         self._state = input
         self._alerts = input.pending_alerts + self._alerts
         self._commands = input.pending_commands + self._commands
+        self._ended = input.pending_ended + self._ended
         self._case = input.case
         self._seen = set(input.seen_alert_ids)
         self._seen_commands = set(input.seen_command_ids)
@@ -282,6 +284,7 @@ class CaseWorkflow:
                 "seen_command_ids": list(self._seen_commands)[-MAX_SEEN_ALERT_IDS:],
                 "pending_alerts": list(self._alerts),
                 "pending_commands": list(self._commands),
+                "pending_ended": list(self._ended),
                 "started_playbooks": list(self._state.started_playbooks),
                 "outbox": self._outbox.queued(),
                 "escalation": self._escalator.state,
@@ -416,6 +419,7 @@ class CaseWorkflow:
             TriageActivities.triage_alerts,
             untriaged,
             start_to_close_timeout=TRIAGE_TIMEOUT,
+            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
         )
         made = {triage.alert_id: triage for triage in triages}
@@ -877,6 +881,7 @@ class CaseWorkflow:
                 StoreActivities.record_case_changes,
                 changes,
                 start_to_close_timeout=STORE_TIMEOUT,
+                heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
                 retry_policy=RETRY,
             )
             return

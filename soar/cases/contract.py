@@ -168,6 +168,16 @@ class SplitFrom(BaseModel):
     command_id: str
 
 
+class PlaybookEnded(BaseModel):
+    """A playbook child workflow has ended: `failed`, and why. Sent by the playbook
+    itself, so a case that continued-as-new since it started the playbook still hears."""
+
+    child_id: str
+    playbook: str
+    failed: bool = False
+    reason: str | None = None
+
+
 class CaseInput(BaseModel):
     """The case workflow's input: a new case (from correlation, key and window alone), or
     the whole state carried over continue-as-new."""
@@ -183,6 +193,9 @@ class CaseInput(BaseModel):
     started_playbooks: list[str] = Field(default_factory=list)
     pending_alerts: list[AttachAlert] = Field(default_factory=list)
     pending_commands: list[CaseCommand] = Field(default_factory=list)
+    pending_ended: list[PlaybookEnded] = Field(
+        default_factory=list, description="Playbook ends heard but not yet taken in."
+    )
     seen_command_ids: list[str] = Field(default_factory=list)
     sequence: int = 0
     severity_pinned: bool = False
@@ -229,13 +242,3 @@ class PlaybookStart(BaseModel):
     channels: list[str] = Field(default_factory=list)
     dry_run: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
-
-
-class PlaybookEnded(BaseModel):
-    """A playbook child workflow has ended: `failed`, and why. Sent by the playbook
-    itself, so a case that continued-as-new since it started the playbook still hears."""
-
-    child_id: str
-    playbook: str
-    failed: bool = False
-    reason: str | None = None

@@ -23,9 +23,7 @@ the slot its first attempt reserved instead of being refused at a full ceiling.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -45,6 +43,7 @@ from soar.enrichment.inventory import Inventory
 from soar.guardrails.models import GuardrailDecision
 from soar.guardrails.policy import check
 from soar.guardrails.settings import GuardrailSettings
+from soar.heartbeat import heartbeating
 from soar.integrations.errors import PermanentError, RateLimited
 
 if TYPE_CHECKING:
@@ -142,20 +141,20 @@ class ContainmentActivities:
     async def apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
         """Check the guardrails again, reserve a slot of the hourly ceiling, then apply
         and verify (or say why not)."""
-        async with _heartbeating():
+        async with heartbeating(HEARTBEAT_EVERY):
             return await self._apply_containment(request)
 
     @activity.defn(name="verify_containment")
     async def verify_containment(self, action: ContainmentAction) -> ContainmentAction:
         """Ask each actuator that applied an action again whether it is in effect."""
-        async with _heartbeating():
+        async with heartbeating(HEARTBEAT_EVERY):
             return await self._verify_containment(action)
 
     @activity.defn(name="revert_containment")
     async def revert_containment(self, action: ContainmentAction) -> ContainmentAction:
         """Undo an applied action. An action that cannot or need not be undone comes back
         in the same state with a detail saying why."""
-        async with _heartbeating():
+        async with heartbeating(HEARTBEAT_EVERY):
             return await self._revert_containment(action)
 
     async def _apply_containment(self, request: ContainmentRequest) -> ContainmentAction:
@@ -323,26 +322,6 @@ class ContainmentActivities:
 
 
 IN_EFFECT = (ActionState.APPLIED, ActionState.VERIFIED)
-
-
-@contextlib.asynccontextmanager
-async def _heartbeating() -> AsyncIterator[None]:
-    """Heartbeat every `HEARTBEAT_EVERY` while the body runs (in an activity only: the
-    tests call these methods directly)."""
-    if not activity.in_activity():
-        yield
-        return
-
-    async def beat() -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())
-
-    beating = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        beating.cancel()
 
 
 def _labelled(command: ContainmentCommand, case_id: str) -> ContainmentCommand:

@@ -25,6 +25,7 @@ from soar.enrichment.markings import Markings
 from soar.enrichment.models import Enrichment, ObservableVerdict, Tlp, Triage
 from soar.enrichment.providers import EnricherRegistry
 from soar.enrichment.scoring import triage
+from soar.heartbeat import BATCH_HEARTBEAT_EVERY, heartbeating
 
 
 @dataclass
@@ -86,5 +87,7 @@ class TriageActivities:
     @activity.defn(name="triage_alerts")
     async def triage_alerts(self, alerts: list[Alert]) -> list[Triage]:
         """Triage a batch of a case's alerts at once, in order (lookups of the same
-        observable are shared and cached by the enrichment engine)."""
-        return list(await asyncio.gather(*(self.triage_alert(alert) for alert in alerts)))
+        observable are shared and cached by the enrichment engine). It heartbeats while
+        slow lookups run, so a lost completion is retried in seconds, not minutes."""
+        async with heartbeating(BATCH_HEARTBEAT_EVERY):
+            return list(await asyncio.gather(*(self.triage_alert(alert) for alert in alerts)))

@@ -23,6 +23,7 @@ from soar.cases.contract import AttachAlert
 from soar.cases.models import Case, TimelineEvent
 from soar.containment.models import ContainmentAction
 from soar.enrichment.models import Triage, TriageSummary
+from soar.heartbeat import BATCH_HEARTBEAT_EVERY, heartbeating
 
 if TYPE_CHECKING:
     from soar.store.repository import Repository
@@ -97,14 +98,16 @@ class StoreActivities:
         """Record a case batch in one activity, so an alert storm costs one call per batch.
 
         One transaction: once a reader sees the new alert count, the alerts and timeline
-        entries it counts are there too."""
-        missing = await self._store.record_case_changes(
-            changes.case,
-            changes.events,
-            changes.alert_ids,
-            changes.triages,
-            merged_from=changes.merged_from,
-        )
+        entries it counts are there too. It heartbeats while a busy store keeps it
+        waiting, so a lost completion is retried in seconds, not minutes."""
+        async with heartbeating(BATCH_HEARTBEAT_EVERY):
+            missing = await self._store.record_case_changes(
+                changes.case,
+                changes.events,
+                changes.alert_ids,
+                changes.triages,
+                merged_from=changes.merged_from,
+            )
         if missing:
             raise AlertNotRecordedError(missing[0])
 

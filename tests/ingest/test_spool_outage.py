@@ -8,8 +8,10 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from soar.api.app import create_app
 from soar.ingest.forwarder import Forwarder
@@ -37,7 +39,11 @@ def alerts(count: int) -> list[dict[str, object]]:
     ]
 
 
-async def test_alerts_survive_an_outage_and_reach_their_case_once(tmp_path: Path) -> None:
+async def test_alerts_survive_an_outage_and_reach_their_case_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temporal goes down while the worker records the first alert's batch, so that
+    activity's completion is lost: the case still takes every alert, once, in order."""
     port = free_port()
     server = EmbeddedTemporal(db_file=tmp_path / "temporal.sqlite3", port=port, ui_port=None)
     settings = make_settings(
@@ -46,6 +52,16 @@ async def test_alerts_survive_an_outage_and_reach_their_case_once(tmp_path: Path
     )
     store = Store(settings.resolved_database_url())
     await store.migrate()
+    held, release = asyncio.Event(), asyncio.Event()
+    record = store.record_case_changes
+
+    async def held_once(*args: Any, **kw: Any) -> Any:
+        if not held.is_set():
+            held.set()
+            await release.wait()
+        return await record(*args, **kw)
+
+    monkeypatch.setattr(store, "record_case_changes", held_once)
     await server.start()
     client = await connect(settings.temporal, lazy=True)
     services = build_services(client, settings, store)
@@ -58,7 +74,9 @@ async def test_alerts_survive_an_outage_and_reach_their_case_once(tmp_path: Path
             before = await api.post("/webhooks/generic", json=payloads[0], headers=bearer())
             assert before.json()["accepted"][0]["queued"] is False
 
+            await asyncio.wait_for(held.wait(), 30)
             await server.stop()
+            release.set()
             answers = [
                 await api.post("/webhooks/generic", json=body, headers=bearer())
                 for body in payloads[1:]

@@ -49,7 +49,7 @@ from soar.runtime.services import build_delivery
 from soar.runtime.worker import build_worker
 from soar.settings import Settings, TemporalSettings
 from soar.store.db import Store
-from tests.conftest import make_settings
+from tests.conftest import make_settings, wait_for
 from tests.workflows.sdk_playbooks import sdk_broken, sdk_configured, sdk_slow_break
 from workflows.case import CaseWorkflow
 from workflows.sdk import spec_of
@@ -291,6 +291,75 @@ async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
         state = await temporal_client.get_workflow_handle(case_workflow_id(key)).query("case")
         assert state["alert_count"] == 121
         assert await replays(temporal_client, case_workflow_id(key)) >= 2
+
+
+async def test_a_playbook_ending_while_its_case_continues_as_new_is_recorded(
+    temporal_client: Client, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The playbook's end is heard while the case records the batch after which it
+    continues as new: the new run still takes it in. Alerts go in one at a time until
+    one more batch (at least 16 history events) takes the run past its limit."""
+    settings = make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"ending-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(case_history_limit=100, default=BY_ADDRESS),
+        approvals=ApprovalSettings(deciders=["alice"]),
+    )
+    attacker = new_attacker(94)
+    key = f"ip:{attacker}"
+    armed, held, release = False, asyncio.Event(), asyncio.Event()
+    record = store.record_case_changes
+
+    async def gated(case: Any, events: Any, alert_ids: list[str], *args: Any, **kw: Any) -> Any:
+        if armed and alert_ids:
+            held.set()
+            await release.wait()
+        return await record(case, events, alert_ids, *args, **kw)
+
+    monkeypatch.setattr(store, "record_case_changes", gated)
+    worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
+    async with worker:
+        starter = build_delivery(temporal_client, settings, store)
+        await starter.deliver([sdk_alert(attacker, "slow-break")])
+        case = (await settle(store, [key], 1))[key]
+        playbook = temporal_client.get_workflow_handle(f"{case.id}/playbook/sdk_slow_break")
+        [request] = await wait_for_approvals(playbook)
+        case_workflow = temporal_client.get_workflow_handle(case_workflow_id(key))
+        sent = 1
+        while (await case_workflow.describe()).history_length < 100 - 16:
+            await starter.deliver([sdk_alert(attacker, "slow-break", sent)])
+            sent += 1
+            await settle(store, [key], sent)
+        runs_before = await run_count(temporal_client, case_workflow_id(key))
+
+        armed = True
+        await starter.deliver([sdk_alert(attacker, "slow-break", sent)])
+        await asyncio.wait_for(held.wait(), 30)
+        decision = DecisionRequest(
+            approval_id=request.id, decision=DecisionKind.APPROVE, user="alice"
+        )
+        await playbook.execute_update(DECIDE_UPDATE, decision, id=decision_update_id(decision))
+        await wait_for(lambda: closed(playbook))
+        release.set()
+
+        async def failures() -> list[Any]:
+            detail = await store.get_case_detail(case.id)
+            assert detail is not None
+            return [e for e in detail.timeline if e.kind == "playbook_failed"]
+
+        [failed] = await wait_for(failures)
+        assert "failed after the case moved on" in (failed.reason or "")
+        assert await run_count(temporal_client, case_workflow_id(key)) > runs_before
+
+
+async def run_count(client: Client, workflow_id: str) -> int:
+    """How many runs the workflow id has had (continue-as-new makes one more each)."""
+    return len([w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")])
+
+
+async def closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the workflow has ended, whichever way."""
+    return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING
 
 
 async def waiting_case_continued_as_new(
