@@ -131,7 +131,11 @@ async def decide(
     except UnavailableError as error:
         await tell(client, click.channel, click.user, f":warning: {escape(error.message)}")
         return
-    fresh = await _show(bot, approval.id, click)
+    if result.request is None:
+        fresh = await _show(bot, approval.id, click)
+    else:
+        fresh = result.request
+        await bot.publisher.sync_approval(fresh, shown_at=click.message)
     if fresh.state is ApprovalState.PENDING:
         await tell(
             client, click.channel, click.user, f":ballot_box_with_check: {escape(result.message)}"

@@ -95,6 +95,11 @@ class DecisionResult(BaseModel):
     approvals: int
     quorum: int
     message: str
+    request: ApprovalRequest | None = Field(
+        default=None,
+        description="The request as the workflow has it after the decision, so a caller "
+        "can show it without asking again (unset in answers from before it was added).",
+    )
 
 
 def quoted_time(at: datetime) -> str:

@@ -75,8 +75,11 @@ async def decide(client: Client, store: Repository, request: DecisionRequest) ->
     Raises :class:`NotFoundError` for an unknown approval, :class:`DecisionRefusedError`
     when the decision may not be taken (recorded on the timeline), and
     :class:`UnavailableError` / :class:`TimedOutError` when Temporal did not answer.
+    The stored request decides only what is settled for good; everything else is the
+    validator's to judge, so a decision costs the workflow one round trip (the Update),
+    not a query before it.
     """
-    approval = await current_approval(client, store, request.approval_id)
+    approval = await find_approval(store, request.approval_id)
     settled = settled_message(approval)
     if settled is not None:
         await refuse(store, approval, request, settled)

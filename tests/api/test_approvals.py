@@ -87,6 +87,7 @@ class OneApproval:
             approvals=approvals,
             quorum=self.request.quorum,
             message=f"{state.value} by {decision.user}",
+            request=self.request,
         )
 
     @decide.validator
@@ -167,13 +168,16 @@ async def test_approve_is_answered_with_the_result_and_a_retry_is_harmless(
     retried = await api.post(decision_url(request), json=body, headers=OPERATOR)
 
     assert first.status_code == 200
-    assert first.json() == {
+    answer = first.json()
+    shown = answer.pop("request")
+    assert answer == {
         "approval_id": request.id,
         "state": "approved",
         "approvals": 1,
         "quorum": 1,
         "message": "approved by alice",
     }
+    assert (shown["id"], shown["state"], shown["settled_by"]) == (request.id, "approved", "alice")
     assert retried.status_code == 200
     assert retried.json() == first.json()
     await handle.signal(OneApproval.finish)

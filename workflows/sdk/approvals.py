@@ -136,6 +136,7 @@ class ApprovalBook:
             approvals=approvals,
             quorum=request.quorum,
             message=message,
+            request=entry.request,
         )
         return entry, result
 
