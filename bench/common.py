@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -491,3 +493,23 @@ NO_METRICS = (
     f"(it needs {METRICS_VARIABLE}, soar/runtime/metrics.py); the embedded dev server's "
     "own metrics (--metrics-port) have no per-task execution time, only the SDK measures it"
 )
+
+
+@contextlib.asynccontextmanager
+async def database(url: str | None) -> AsyncIterator[dict[str, str]]:
+    """The environment that points the product at a fresh PostgreSQL database made on
+    the server of `url` (dropped afterwards); empty (SQLite) without a URL."""
+    if url is None:
+        yield {}
+        return
+    name = f"soar_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        own = make_url(url).set(database=name).render_as_string(hide_password=False)
+        yield {"SOAR_DATABASE_URL": own}
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -14,34 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 
-from common import bench_dir, running_product
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from common import bench_dir, database, running_product
 from storm import check_cases, storm
-
-
-@contextlib.asynccontextmanager
-async def database(url: str | None) -> AsyncIterator[dict[str, str]]:
-    """The environment that points the product at a fresh PostgreSQL database made on
-    the server of `url` (dropped afterwards); empty (SQLite) without a URL."""
-    if url is None:
-        yield {}
-        return
-    name = f"soar_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        own = make_url(url).set(database=name).render_as_string(hide_password=False)
-        yield {"SOAR_DATABASE_URL": own}
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def bench(args: argparse.Namespace) -> None:

@@ -40,6 +40,7 @@ from common import (
     Product,
     attacker,
     bench_dir,
+    database,
     paced,
     percentile,
     running_product,
@@ -366,7 +367,11 @@ async def main(args: argparse.Namespace) -> None:
             "SOAR_SLACK__UPDATE_INTERVAL_SECONDS": str(args.update_interval),
             "SOAR_SLACK__UPDATES_PER_MINUTE": str(args.updates_per_minute),
         }
-        async with running_product(data_dir, env) as product:
+        async with (
+            database(args.database_url) as store,
+            running_product(data_dir, env | store) as product,
+        ):
+            print(f"store: {'PostgreSQL' if store else 'SQLite'}")
             await measure(product, slack, args)
 
 
@@ -390,6 +395,11 @@ if __name__ == "__main__":
         "--update-interval", type=float, default=2.0, help="seconds between updates of a message"
     )
     parser.add_argument("--updates-per-minute", type=float, default=50.0)
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to make the run's store on (else SQLite), "
+        "e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+    )
     parser.add_argument("--ceiling", type=int, default=2000, help="no-op workflows started")
     parser.add_argument("--ceiling-concurrency", type=int, default=64)
     parser.add_argument(
