@@ -24,6 +24,10 @@ BUSY_WINDOW = 60.0
 """A message updated within this many seconds counts as changing (sharing the budget)."""
 
 
+URGENT_BURST = 3
+"""Urgent posts one channel takes at once before they are spaced `post_interval` apart."""
+
+
 class Busy(Exception):
     """The channel or message is not free for `wait` seconds; try again then."""
 
@@ -72,16 +76,22 @@ class Pacer:
 
         `urgent` posts (approval requests, escalations) are spaced among themselves but
         go ahead of the others, pushing them back: a decision someone must take never
-        waits behind a storm's thread replies.
+        waits behind a storm's thread replies. Up to `URGENT_BURST` of them go at once
+        (Slack tolerates short bursts), then one per `post_interval`, so several cases
+        asking at the same moment are not queued a second apart.
         """
         now = time.monotonic()
-        queue = self._next_urgent if urgent else self._next_post
-        slot = self._slot(f"channel {channel}", now, queue.get(channel, 0.0))
-        queue[channel] = slot + self.post_interval
+        what = f"channel {channel}"
         if urgent:
+            due = self._next_urgent.get(channel, 0.0)
+            slot = self._slot(what, now, due - (URGENT_BURST - 1) * self.post_interval)
+            self._next_urgent[channel] = max(due, slot) + self.post_interval
             self._next_post[channel] = max(self._next_post.get(channel, 0.0), slot) + (
                 self.post_interval
             )
+        else:
+            slot = self._slot(what, now, self._next_post.get(channel, 0.0))
+            self._next_post[channel] = slot + self.post_interval
         await _sleep_until(slot, now)
 
     async def before_update(self, key: str, last_update: datetime) -> None:

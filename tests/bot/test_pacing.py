@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.pacing import Busy, Pacer
+from bot.pacing import URGENT_BURST, Busy, Pacer
 
 
 async def test_urgent_posts_go_ahead_of_a_queue() -> None:
@@ -32,3 +32,15 @@ async def test_a_long_wait_is_handed_back() -> None:
         await pacer.before_post("C1")
     assert 29 < busy.value.wait <= 30
     await pacer.before_post("C2")
+
+
+async def test_a_few_urgent_posts_go_at_once_then_one_per_interval() -> None:
+    pacer = Pacer(post_interval=30, update_interval=0, max_wait=1)
+    for _ in range(URGENT_BURST):
+        await asyncio.wait_for(pacer.before_post("C1", urgent=True), 0.5)
+    with pytest.raises(Busy) as busy:
+        await pacer.before_post("C1", urgent=True)
+    assert 29 < busy.value.wait <= 30
+    with pytest.raises(Busy):
+        await pacer.before_post("C1")
+    await asyncio.wait_for(pacer.before_post("C2", urgent=True), 0.5)
