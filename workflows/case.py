@@ -115,12 +115,6 @@ local activity, inside the workflow task."""
 MAX_ALERTS_PER_BATCH = 50
 """Alerts triaged and recorded at once: a batch's triages (with every source's answer)
 must fit one activity result."""
-LOCAL_SMALL_BATCHES = "local-small-batches"
-"""The patch after which a batch of at most MAX_LOCAL_BATCH alerts is triaged and
-recorded by local activities: a lone alert then costs the case one workflow task, not
-three and two activity tasks, which is what an analyst waiting for the approval of a
-new case's first alert feels. Larger batches (a storm) stay regular activities."""
-MAX_LOCAL_BATCH = 5
 TRIAGE_TIMEOUT = timedelta(minutes=2)
 
 
@@ -421,22 +415,13 @@ class CaseWorkflow:
         ]
         if not untriaged or not workflow.patched(BATCHED_INTAKE):
             return alerts
-        if len(untriaged) <= MAX_LOCAL_BATCH and workflow.patched(LOCAL_SMALL_BATCHES):
-            triages = await workflow.execute_local_activity_method(
-                TriageActivities.triage_alerts,
-                untriaged,
-                start_to_close_timeout=TRIAGE_TIMEOUT,
-                retry_policy=RETRY,
-                local_retry_threshold=self._local_retry,
-            )
-        else:
-            triages = await workflow.execute_activity_method(
-                TriageActivities.triage_alerts,
-                untriaged,
-                start_to_close_timeout=TRIAGE_TIMEOUT,
-                heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
-                retry_policy=RETRY,
-            )
+        triages = await workflow.execute_activity_method(
+            TriageActivities.triage_alerts,
+            untriaged,
+            start_to_close_timeout=TRIAGE_TIMEOUT,
+            heartbeat_timeout=BATCH_HEARTBEAT_TIMEOUT,
+            retry_policy=RETRY,
+        )
         made = {triage.alert_id: triage for triage in triages}
         return [
             attach.model_copy(update={"triage": made[attach.alert.id]})
@@ -889,13 +874,9 @@ class CaseWorkflow:
         return events
 
     async def _record_batch(self, changes: CaseChanges) -> None:
-        """Record a batch in one store transaction: an activity since the batched intake
-        (a local one again for a small batch since LOCAL_SMALL_BATCHES), a local activity
-        before it."""
-        small = len(changes.alert_ids) <= MAX_LOCAL_BATCH
-        if workflow.patched(BATCHED_INTAKE) and not (
-            small and workflow.patched(LOCAL_SMALL_BATCHES)
-        ):
+        """Record a batch in one store transaction: an activity since the batched intake,
+        a local activity before it."""
+        if workflow.patched(BATCHED_INTAKE):
             await workflow.execute_activity_method(
                 StoreActivities.record_case_changes,
                 changes,
