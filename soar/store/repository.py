@@ -33,7 +33,6 @@ from soar.cases.models import Case, CaseState, TimelineEvent
 from soar.containment.models import ActionState, ContainmentAction
 from soar.enrichment.models import TriageSummary
 from soar.store import mapping
-from soar.store.group_commit import GroupCommit
 from soar.store.schema import (
     AlertObservableRow,
     AlertRow,
@@ -149,24 +148,6 @@ def _not_reopened(excluded: Excluded) -> ColumnElement[bool]:
     return condition
 
 
-@dataclass(frozen=True)
-class CaseBatch:
-    """One case's changes as :meth:`Repository.record_case_changes` takes them."""
-
-    case: Case
-    events: list[TimelineEvent]
-    alert_ids: list[str]
-    triages: Mapping[str, TriageSummary]
-    merged_from: tuple[str, ...]
-
-    def group_key(self) -> str | None:
-        """The case, for :class:`GroupCommit`; none for a merge, which goes alone (it
-        moves other cases' rows)."""
-        if self.merged_from or self.case.merged_into is not None:
-            return None
-        return self.case.id
-
-
 class Repository:
     """The case store's operations over a session factory.
 
@@ -177,9 +158,6 @@ class Repository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._write_lock = asyncio.Lock()
-        self._case_batches: GroupCommit[CaseBatch, list[str]] = GroupCommit(
-            self._record_case_batches, key=CaseBatch.group_key
-        )
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
@@ -342,84 +320,54 @@ class Repository:
         snapshot in ONE transaction (an alert storm makes many small batches). Returns the
         alert ids that are not recorded yet; then nothing is written.
 
-        Batches of other cases recorded at the same moment share the transaction (see
-        :mod:`soar.store.group_commit`): a reader that sees a case's new alert count sees
-        the alerts and timeline entries it counts too.
-
         A merge is carried out here too, by both cases (whichever writes last finds
         nothing left to do): a snapshot with `merged_into` moves what the case holds to
         its survivor, and the survivor's batch moves each case in `merged_from` (see
         :meth:`_move_merged`)."""
-        batch = CaseBatch(case, events, alert_ids, triages or {}, tuple(merged_from))
-        return await self._case_batches.submit(batch)
-
-    async def _record_case_batches(self, batches: list[CaseBatch]) -> list[list[str]]:
-        """Record several cases' batches in one transaction; each batch whose alerts are
-        not all recorded yet is left out, and answered with the missing ids."""
         now = datetime.now(UTC)
         async with self._writing() as session:
-            wanted = [alert_id for batch in batches for alert_id in batch.alert_ids]
-            found = {
-                alert_id
-                for chunk in _chunks(wanted)
-                for alert_id in (
-                    await session.execute(select(ALERTS.c.id).where(ALERTS.c.id.in_(chunk)))
-                ).scalars()
-            }
-            missing = [[a for a in batch.alert_ids if a not in found] for batch in batches]
-            ready = [batch for batch, absent in zip(batches, missing, strict=True) if not absent]
-            attached = [
-                {"attached_id": alert_id, "attached_to": batch.case.id, "attached_at": now}
-                for batch in ready
-                for alert_id in batch.alert_ids
-            ]
-            if attached:
+            if alert_ids:
+                found = set(
+                    (
+                        await session.execute(select(ALERTS.c.id).where(ALERTS.c.id.in_(alert_ids)))
+                    ).scalars()
+                )
+                missing = [alert_id for alert_id in alert_ids if alert_id not in found]
+                if missing:
+                    await session.rollback()
+                    return missing
                 await session.execute(
                     update(ALERTS)
-                    .where(ALERTS.c.id == bindparam("attached_id"))
-                    .values(case_id=bindparam("attached_to"), updated_at=bindparam("attached_at")),
-                    attached,
+                    .where(ALERTS.c.id.in_(alert_ids))
+                    .values(case_id=case.id, updated_at=now)
                 )
-            triaged = [
-                mapping.triage_params(alert_id, triage)
-                for batch in ready
-                for alert_id, triage in batch.triages.items()
-            ]
-            if triaged:
-                await session.execute(
-                    update(ALERTS)
-                    .where(ALERTS.c.id == bindparam("alert_id"))
-                    .values(
-                        triage_score=bindparam("score"),
-                        triage_verdict=bindparam("verdict"),
-                        triage_reasons=bindparam("reasons"),
-                        triage_observables=bindparam("observables"),
-                    ),
-                    triaged,
-                )
-            await insert_missing(
-                session,
-                TIMELINE,
-                [mapping.timeline_row(event) for batch in ready for event in batch.events],
-            )
+                if triages:
+                    await session.execute(
+                        update(ALERTS)
+                        .where(ALERTS.c.id == bindparam("alert_id"))
+                        .values(
+                            triage_score=bindparam("score"),
+                            triage_verdict=bindparam("verdict"),
+                            triage_reasons=bindparam("reasons"),
+                            triage_observables=bindparam("observables"),
+                        ),
+                        [mapping.triage_params(alert_id, t) for alert_id, t in triages.items()],
+                    )
+            if events:
+                await insert_missing(session, TIMELINE, [mapping.timeline_row(e) for e in events])
             await upsert(
                 session,
                 CASES,
-                [mapping.case_row(batch.case) for batch in ready],
+                [mapping.case_row(case)],
                 keep_if_null={"merged_into"},
                 only_if=_not_older,
             )
-            await insert_missing(
-                session,
-                CASE_OBSERVABLES,
-                [row for batch in ready for row in mapping.case_observable_rows(batch.case)],
-            )
-            for batch in ready:
-                if batch.case.merged_into is not None:
-                    await _move_merged(session, batch.case.id, batch.case.merged_into, now)
-                for merged in batch.merged_from:
-                    await _move_merged(session, merged, batch.case.id, now)
-        return missing
+            await insert_missing(session, CASE_OBSERVABLES, mapping.case_observable_rows(case))
+            if case.merged_into is not None:
+                await _move_merged(session, case.id, case.merged_into, now)
+            for merged in merged_from:
+                await _move_merged(session, merged, case.id, now)
+        return []
 
     async def add_timeline_event(self, event: TimelineEvent) -> None:
         """Record a timeline entry once; an entry with the same id is left as first written.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from soar.alerts.models import Observable, ObservableRole, ObservableType, Severity
 from soar.approvals.models import ApprovalState, Decision, DecisionKind
 from soar.cases.models import Case, CaseState, Resolution, TimelineKind
@@ -179,33 +177,3 @@ async def test_a_batch_records_each_alerts_triage_with_it(store: Store) -> None:
     assert detail is not None
     by_id = {a.id: a.triage for a in detail.alerts}
     assert by_id == {first.id: triage, second.id: None}
-
-
-async def test_batches_of_many_cases_recorded_at_once_each_get_their_own_answer(
-    store: Store,
-) -> None:
-    """Concurrent batches share transactions (group commit): each case gets its alerts,
-    entries and snapshot, and the one whose alert is not recorded yet is told so and
-    gets nothing written."""
-    alerts = [factories.alert(f"g-{n}") for n in range(8)]
-    for alert in alerts[:7]:
-        await store.upsert_alert(alert)
-    triage = TriageSummary(score=40, verdict=Verdict.SUSPICIOUS, reasons=["seen before"])
-    answers = await asyncio.gather(
-        *(
-            store.record_case_changes(
-                factories.case(f"group-{n}", alert_count=1),
-                [factories.event(f"group-{n}:1", case_id=f"group-{n}")],
-                [alerts[n].id],
-                {alerts[n].id: triage},
-            )
-            for n in range(8)
-        )
-    )
-    assert answers == [[]] * 7 + [[alerts[7].id]]
-    for n in range(7):
-        detail = await store.get_case_detail(f"group-{n}")
-        assert detail is not None
-        assert [(a.id, a.triage) for a in detail.alerts] == [(alerts[n].id, triage)]
-        assert [e.id for e in detail.timeline] == [f"group-{n}:1"]
-    assert await store.get_case_detail("group-7") is None
