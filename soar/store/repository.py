@@ -8,7 +8,6 @@ timeout) rather than failing on a lock upgrade.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
@@ -58,6 +57,7 @@ from soar.store.views import (
     StoredAnswer,
     case_tickets,
 )
+from soar.store.write_turns import WriteTurns
 
 # Declarative classes type `__table__` as a FromClause; each is a Table at run time.
 ALERTS = cast(Table, AlertRow.__table__)
@@ -157,18 +157,20 @@ class Repository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._write_lock = asyncio.Lock()
+        self._write_turns = WriteTurns()
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction. On SQLite, writers of this process take turns: SQLite
-        has one writer at a time, and a deferred transaction that must upgrade to a write
-        lock fails at once with "database is locked" instead of waiting."""
+    async def _writing(self, *, urgent: bool = True) -> AsyncIterator[AsyncSession]:
+        """A write transaction. On SQLite, writers of this process take turns (see
+        :mod:`soar.store.write_turns`): SQLite has one writer at a time, and a deferred
+        transaction that must upgrade to a write lock fails at once with "database is
+        locked" instead of waiting. Writes somebody waits for are `urgent` (the default);
+        the batches of cases already open are not, and let them go first."""
         bind = self._sessions.kw.get("bind")
         serial = bind is not None and bind.dialect.name == "sqlite"
         async with contextlib.AsyncExitStack() as stack:
             if serial:
-                await stack.enter_async_context(self._write_lock)
+                await stack.enter_async_context(self._write_turns.turn(urgent=urgent))
             session = await stack.enter_async_context(self._sessions.begin())
             yield session
 
@@ -318,14 +320,17 @@ class Repository:
     ) -> list[str]:
         """Attach alerts (with their triage), add timeline entries and record the case
         snapshot in ONE transaction (an alert storm makes many small batches). Returns the
-        alert ids that are not recorded yet; then nothing is written.
+        alert ids that are not recorded yet; then nothing is written. The batch that
+        opens a case, and entries without alerts, are urgent writes; later batches wait
+        for those.
 
         A merge is carried out here too, by both cases (whichever writes last finds
         nothing left to do): a snapshot with `merged_into` moves what the case holds to
         its survivor, and the survivor's batch moves each case in `merged_from` (see
         :meth:`_move_merged`)."""
         now = datetime.now(UTC)
-        async with self._writing() as session:
+        opening = case.alert_count <= len(alert_ids)
+        async with self._writing(urgent=not alert_ids or opening) as session:
             if alert_ids:
                 found = set(
                     (
