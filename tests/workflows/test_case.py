@@ -258,15 +258,21 @@ async def test_a_failing_playbook_is_recorded_and_the_case_goes_on(
         assert (after.id, after.alert_count) == (case.id, 2)
 
 
+def slow_break_settings(tmp_path: Path, queue: str, *, history_limit: int) -> Settings:
+    """Settings for a test of `sdk_slow_break`: a task queue of its own, cases keyed on
+    the address that continue as new past `history_limit` events, alice deciding."""
+    return make_settings(
+        tmp_path,
+        temporal=TemporalSettings(task_queue=f"{queue}-{uuid.uuid4().hex[:8]}"),
+        correlation=CorrelationSettings(case_history_limit=history_limit, default=BY_ADDRESS),
+        approvals=ApprovalSettings(deciders=["alice"]),
+    )
+
+
 async def test_a_playbook_failing_after_its_case_continued_as_new_is_recorded(
     temporal_client: Client, store: Store, tmp_path: Path
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        temporal=TemporalSettings(task_queue=f"slow-{uuid.uuid4().hex[:8]}"),
-        correlation=CorrelationSettings(case_history_limit=150, default=BY_ADDRESS),
-        approvals=ApprovalSettings(deciders=["alice"]),
-    )
+    settings = slow_break_settings(tmp_path, "slow", history_limit=150)
     attacker = new_attacker(96)
     key = f"ip:{attacker}"
     worker = build_worker(temporal_client, settings, store, playbooks=[spec_of(sdk_slow_break)])
@@ -299,12 +305,7 @@ async def test_a_playbook_ending_while_its_case_continues_as_new_is_recorded(
     """The playbook's end is heard while the case records the batch after which it
     continues as new: the new run still takes it in. Alerts go in one at a time until
     one more batch (at least 16 history events) takes the run past its limit."""
-    settings = make_settings(
-        tmp_path,
-        temporal=TemporalSettings(task_queue=f"ending-{uuid.uuid4().hex[:8]}"),
-        correlation=CorrelationSettings(case_history_limit=100, default=BY_ADDRESS),
-        approvals=ApprovalSettings(deciders=["alice"]),
-    )
+    settings = slow_break_settings(tmp_path, "ending", history_limit=100)
     attacker = new_attacker(94)
     key = f"ip:{attacker}"
     armed, held, release = False, asyncio.Event(), asyncio.Event()
