@@ -27,6 +27,9 @@ import httpx
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from soar.cases.contract import case_workflow_id
@@ -92,6 +95,7 @@ async def scaled(
     home = tmp_path_factory.mktemp("scale-out")
     server = EmbeddedTemporal(db_file=home / "temporal.sqlite3", port=free_port(), ui_port=None)
     await server.start()
+    queue = f"scale-{unique()}"
     env = unconfigured_environ() | {
         "SOAR_CONFIG": str(home / "absent.toml"),
         "SOAR_DATA_DIR": str(home / "data"),
@@ -99,7 +103,7 @@ async def scaled(
         "SOAR_WEBHOOK_TOKEN": WEBHOOK,
         "SOAR_API_TOKEN": OPERATOR,
         "SOAR_TEMPORAL__ADDRESS": server.address,
-        "SOAR_TEMPORAL__TASK_QUEUE": f"scale-{unique()}",
+        "SOAR_TEMPORAL__TASK_QUEUE": queue,
         "PYTHONPATH": str(REPO_ROOT),
     }
     ports = {f"api{n}": free_port() for n in range(APIS)}
@@ -118,6 +122,7 @@ async def scaled(
     )
     try:
         await asyncio.gather(*(ready(stack, base) for base in stack.bases))
+        await every_worker_polling(stack, queue)
         yield stack
         for name, process in processes.items():
             if process.poll() is None:
@@ -145,6 +150,23 @@ async def ready(stack: ScaledOut, base: str) -> None:
             return False
 
     await eventually(answers, within=90)
+
+
+async def every_worker_polling(stack: ScaledOut, queue: str) -> None:
+    """Until every worker process polls the workflow task queue: a storm sent before
+    the last one is up is all taken by the others, and shares nothing."""
+
+    async def polling() -> bool:
+        answer = await stack.client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=stack.client.namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        return len({poller.identity for poller in answer.pollers}) >= WORKERS
+
+    await eventually(polling, within=90)
 
 
 def storm(attackers: list[str], per_attacker: int) -> list[dict[str, Any]]:
