@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 
 from soar.approvals.audit import record_refusal
 from soar.approvals.models import (
@@ -228,6 +228,37 @@ async def test_a_deny_settles_the_request_and_nothing_is_contained(
     assert TimelineKind.CONTAINMENT not in run.kinds()
     [decision] = [e for e in run.timeline if e.kind == TimelineKind.DECISION]
     assert (decision.actor, decision.reason) == ("carol", "false positive")
+
+
+def activities_per_task(history: WorkflowHistory) -> list[list[str]]:
+    """The activity types each workflow task of a history scheduled, task by task."""
+    tasks: list[list[str]] = []
+    for event in history.events:
+        if event.HasField("workflow_task_completed_event_attributes"):
+            tasks.append([])
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            tasks[-1].append(event.activity_task_scheduled_event_attributes.activity_type.name)
+    return tasks
+
+
+async def test_asking_for_approval_looks_up_at_once_and_writes_at_once(
+    gate: PlaybookHarness,
+) -> None:
+    """The guardrails and the policy are one round trip; the request's record, its
+    timeline entry and the case's waiting state another: an analyst is asked sooner."""
+    handle = await gate.start(
+        "sdk_gate", alert(f"once-{key()}"), dry_run=False, options={"address": "45.3.3.4"}
+    )
+    approval = await gate.next_approval(handle)
+    tasks = activities_per_task(await handle.fetch_history())
+    assert ["check_guardrails", "playbooks.approval_policy"] in tasks, tasks
+    # Run on its own (no case workflow), the waiting state is a timeline entry too.
+    writes = ["store.record_approval", "store.record_timeline_event", "store.record_timeline_event"]
+    assert writes in tasks, tasks
+    await gate.decide(handle, approval.id, "carol", DENY)
+    run = await gate.finish(handle)
+    kinds = run.kinds()
+    assert kinds.index(TimelineKind.APPROVAL_REQUESTED) < kinds.index(TimelineKind.DECISION)
 
 
 async def test_the_configuration_supplies_the_defaults_a_run_does_not_override(

@@ -11,6 +11,7 @@ to `contained` when a containment takes effect).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 from datetime import timedelta
@@ -38,6 +39,11 @@ LOOKUP_TIMEOUT = timedelta(seconds=30)
 LOOKUP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
 SHOW_WHEN_OPEN = "show-approval-when-open"
 """Patch id: runs recorded before an approval was shown only once open replay without."""
+ASKED_AT_ONCE = "approval-asked-at-once"
+"""Patch id: the guardrails and the policy are looked up at once, and the request's
+record, its timeline entry and the case's "waiting" state are written at once (each
+step one round trip, not one per lookup or write); runs recorded before replay one
+after the other."""
 
 
 class ApprovalStep:
@@ -61,17 +67,18 @@ class ApprovalStep:
         command: ContainmentCommand | None,
     ) -> ApprovalOutcome:
         """See :meth:`workflows.sdk.context.PlaybookContext.request_approval`."""
-        if command is not None:
+        at_once = workflow.patched(ASKED_AT_ONCE)
+        if at_once:
+            refused, policy = await asyncio.gather(
+                self._guardrail_refusal(command), self._policy(deciders)
+            )
+            if refused is not None:
+                return refused
+        else:
             refused = await self._guardrail_refusal(command)
             if refused is not None:
                 return refused
-        policy = await workflow.execute_activity(
-            APPROVAL_POLICY,
-            deciders or [],
-            result_type=ApprovalPolicy,
-            start_to_close_timeout=LOOKUP_TIMEOUT,
-            retry_policy=LOOKUP_RETRY,
-        )
+            policy = await self._policy(deciders)
         if not policy.deciders:
             detail = f"nobody is configured to decide on {action} {target} (approvals.deciders)"
             await self._recorder.handoff(detail, {"action": action, "target": target})
@@ -99,11 +106,27 @@ class ApprovalStep:
             expiry_seconds=expiry_seconds or self.input.expiry_seconds or policy.expiry_seconds,
             forbid_self_approval=forbid_self,
         )
-        await self._announce(request, policy.deciders, command)
+        await self._announce(request, policy.deciders, command, at_once=at_once)
         return await self._await_decision(request.id, self.input.on_expiry or policy.on_expiry)
 
-    async def _guardrail_refusal(self, command: ContainmentCommand) -> ApprovalOutcome | None:
-        """The outcome of a command the guardrails refuse (said on the timeline), else None."""
+    async def _policy(self, deciders: list[str] | None) -> ApprovalPolicy:
+        """The configured approval policy, with `deciders` (or the configured ones)."""
+        policy: ApprovalPolicy = await workflow.execute_activity(
+            APPROVAL_POLICY,
+            deciders or [],
+            result_type=ApprovalPolicy,
+            start_to_close_timeout=LOOKUP_TIMEOUT,
+            retry_policy=LOOKUP_RETRY,
+        )
+        return policy
+
+    async def _guardrail_refusal(
+        self, command: ContainmentCommand | None
+    ) -> ApprovalOutcome | None:
+        """The outcome of a command the guardrails refuse (said on the timeline), else
+        None (also when the request covers no command)."""
+        if command is None:
+            return None
         guardrail = await workflow.execute_activity_method(
             ContainmentActivities.check_guardrails,
             command,
@@ -157,15 +180,42 @@ class ApprovalStep:
         )
 
     async def _announce(
-        self, request: ApprovalRequest, allowed: list[str], command: ContainmentCommand | None
+        self,
+        request: ApprovalRequest,
+        allowed: list[str],
+        command: ContainmentCommand | None,
+        *,
+        at_once: bool,
     ) -> None:
-        """Record the request, mark the case as waiting, open the request for decisions,
-        and only then show it to the deciders, where it can be clicked.
+        """Record the request, put it on the timeline and mark the case as waiting (`at_once`:
+        the three together), open the request for decisions, and only then show it to the
+        deciders, where it can be clicked.
 
         Runs recorded before `SHOW_WHEN_OPEN` showed it at once, so a fast click could
         find the request not open yet; they replay as they ran."""
         shown_when_open = workflow.patched(SHOW_WHEN_OPEN)
-        await self._recorder.approval(request, show=not shown_when_open)
+        writes = [
+            self._recorder.approval(request, show=not shown_when_open),
+            self._requested_entry(request, command),
+            self._recorder.command(
+                CaseCommandKind.SET_STATE,
+                state=CaseState.AWAITING_DECISION,
+                text=f"waiting for a decision on {request.action} {request.target}",
+            ),
+        ]
+        if at_once:
+            await asyncio.gather(*writes)
+        else:
+            for write in writes:
+                await write
+        self._book.open(request, allowed, command)
+        if shown_when_open:
+            self._recorder.show_approval(request)
+
+    async def _requested_entry(
+        self, request: ApprovalRequest, command: ContainmentCommand | None
+    ) -> None:
+        """The timeline entry that says the approval was requested."""
         needed = f"{request.quorum} approval(s) from {', '.join(request.deciders)}"
         await self._recorder.event(
             TimelineKind.APPROVAL_REQUESTED,
@@ -182,14 +232,6 @@ class ApprovalStep:
                 "command": command.model_dump(mode="json") if command else None,
             },
         )
-        await self._recorder.command(
-            CaseCommandKind.SET_STATE,
-            state=CaseState.AWAITING_DECISION,
-            text=f"waiting for a decision on {request.action} {request.target}",
-        )
-        self._book.open(request, allowed, command)
-        if shown_when_open:
-            self._recorder.show_approval(request)
 
     async def _await_decision(self, approval_id: str, on_expiry: OnExpiry) -> ApprovalOutcome:
         """Wait for the request to settle or expire; then, once the decision that settled
